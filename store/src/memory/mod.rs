@@ -1,0 +1,1 @@
+//! The in-memory MVCC backend (to be written).

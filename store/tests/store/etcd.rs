@@ -1,0 +1,1 @@
+//! Conformance and backend-specific tests for the etcd backend.
