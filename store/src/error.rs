@@ -33,7 +33,9 @@ pub enum StoreError {
         key: String,
     },
     /// The requested revision is older than the oldest one the store still keeps.
-    #[error("revision {requested} has been compacted; the store keeps revisions from {compacted} on")]
+    #[error(
+        "revision {requested} has been compacted; the store keeps revisions from {compacted} on"
+    )]
     Compacted {
         /// The revision that was asked for.
         requested: Revision,
@@ -105,12 +107,18 @@ impl StoreError {
     }
 
     /// Builds a [`StoreError::Backend`] from any error.
-    pub fn backend(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub fn backend(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         StoreError::Backend { message: message.into(), source: Some(Box::new(source)) }
     }
 
     /// Builds a [`StoreError::Unavailable`] from any error.
-    pub fn unavailable(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub fn unavailable(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         StoreError::Unavailable { message: message.into(), source: Some(Box::new(source)) }
     }
 }

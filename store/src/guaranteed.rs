@@ -54,13 +54,17 @@ where
             Update::Delete if current.is_none() => return Ok(Updated::Unchanged(None)),
             Update::Delete => Op::delete(key),
         };
-        let txn =
-            Txn::new().when(Compare::mod_revision(key, expected)).and_then(op).or_else(Op::get(key));
+        let txn = Txn::new()
+            .when(Compare::mod_revision(key, expected))
+            .and_then(op)
+            .or_else(Op::get(key));
         let response = store.txn(txn).await?;
         match response.results.into_iter().next() {
-            Some(OpResult::Put { kv, .. }) if response.succeeded => return Ok(Updated::Written(kv)),
+            Some(OpResult::Put { kv, .. }) if response.succeeded => {
+                return Ok(Updated::Written(kv));
+            }
             Some(OpResult::Delete { prev: Some(prev) }) if response.succeeded => {
-                return Ok(Updated::Deleted(prev))
+                return Ok(Updated::Deleted(prev));
             }
             Some(OpResult::Get { kv }) if !response.succeeded => current = kv,
             other => {
@@ -68,7 +72,7 @@ where
                     message: format!("guaranteed update of {key:?}: unexpected result {other:?}"),
                     source: None,
                 }
-                .into())
+                .into());
             }
         }
     }

@@ -24,12 +24,12 @@ pub mod types;
 pub mod watchable;
 
 pub use error::{Result, StoreError};
-pub use guaranteed::{guaranteed_update, Update, Updated};
-pub use traits::{Compactor, KvRead, KvWrite, Leases, Storage, Watchable, WatchStream};
+pub use guaranteed::{Update, Updated, guaranteed_update};
+pub use traits::{Compactor, KvRead, KvWrite, Leases, Storage, WatchStream, Watchable};
 pub use types::{
-    Compare, CompareOp, EventType, GetResponse, KeyValue, LeaseId, Op, OpResult, RangeRequest,
-    RangeResponse, Revision, Txn, TxnResponse, WatchEvent, WatchMessage, WatchRequest,
-    MAX_KEY_BYTES, MAX_VALUE_BYTES,
+    Compare, CompareOp, EventType, GetResponse, KeyValue, LeaseId, MAX_KEY_BYTES, MAX_VALUE_BYTES,
+    Op, OpResult, RangeRequest, RangeResponse, Revision, Txn, TxnResponse, WatchEvent,
+    WatchMessage, WatchRequest,
 };
 
 pub mod etcd;

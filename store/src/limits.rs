@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::error::{Result, StoreError};
-use crate::types::{Op, Txn, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use crate::types::{MAX_KEY_BYTES, MAX_VALUE_BYTES, Op, Txn};
 
 /// Refuses empty, overlong or NUL-containing keys.
 pub fn check_key(key: &str) -> Result<()> {
@@ -80,7 +80,9 @@ mod tests {
         assert!(matches!(check_key("a\0b"), Err(StoreError::InvalidKey { .. })));
         assert!(check_key("/registry/pods/default/a").is_ok());
         let big = vec![0u8; MAX_VALUE_BYTES + 1];
-        assert!(matches!(check_value("k", &big), Err(StoreError::ValueTooLarge { size, .. }) if size == MAX_VALUE_BYTES + 1));
+        assert!(
+            matches!(check_value("k", &big), Err(StoreError::ValueTooLarge { size, .. }) if size == MAX_VALUE_BYTES + 1)
+        );
         assert!(check_value("k", &big[..MAX_VALUE_BYTES]).is_ok());
     }
 

@@ -102,7 +102,9 @@ pub trait KvWrite: Send + Sync {
         let response = self.txn(txn).await?;
         match (response.succeeded, response.results.into_iter().next()) {
             (true, Some(OpResult::Delete { prev: Some(prev) })) => Ok((response.revision, prev)),
-            (false, Some(OpResult::Get { kv: None })) => {
+            // `expected == Some(0)` ("must be absent") holds for an absent key: nothing to delete.
+            (true, Some(OpResult::Delete { prev: None }))
+            | (false, Some(OpResult::Get { kv: None })) => {
                 Err(StoreError::NotFound { key: key.to_owned() })
             }
             (false, Some(OpResult::Get { kv: Some(current) })) => Err(StoreError::Conflict {

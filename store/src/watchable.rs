@@ -8,7 +8,7 @@
 //! watch with [`StoreError::Compacted`].
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
 use parking_lot::RwLock;
@@ -128,7 +128,7 @@ impl EventLog {
             self.current_revision() + 1
         };
         let cursor = Cursor {
-            log: Arc::clone(self),
+            log: Arc::downgrade(self),
             receiver,
             history,
             request,
@@ -166,10 +166,13 @@ enum Found {
     Nothing,
     /// The watcher is behind the in-memory window: read history up to this revision.
     History(Revision),
+    /// The log is gone (its store was dropped): the watch ends.
+    Closed,
 }
 
 struct Cursor {
-    log: Arc<EventLog>,
+    /// Weak, so that dropping the store drops the log (and its sender), which ends the watch.
+    log: Weak<EventLog>,
     receiver: watch::Receiver<Revision>,
     history: Option<Arc<dyn History>>,
     request: WatchRequest,
@@ -198,6 +201,7 @@ impl Cursor {
                         self.finished = true;
                     }
                 }
+                Ok(Found::Closed) => self.finished = true,
                 Ok(Found::History(until)) => {
                     if let Err(error) = self.read_history(until).await {
                         self.finished = true;
@@ -213,7 +217,10 @@ impl Cursor {
     }
 
     fn scan(&mut self) -> Result<Found> {
-        let state = self.log.state.read();
+        let Some(log) = self.log.upgrade() else {
+            return Ok(Found::Closed);
+        };
+        let state = log.state.read();
         if self.next < state.compacted {
             return Err(StoreError::Compacted { requested: self.next, compacted: state.compacted });
         }
@@ -259,7 +266,8 @@ impl Cursor {
 
     async fn read_history(&mut self, until: Revision) -> Result<()> {
         let Some(history) = self.history.clone() else {
-            let compacted = self.log.compacted_revision().max(until + 1);
+            let compacted =
+                self.log.upgrade().map_or(0, |log| log.compacted_revision()).max(until + 1);
             return Err(StoreError::Compacted { requested: self.next, compacted });
         };
         let events = history.events_between(&self.request.prefix, self.next, until).await?;
