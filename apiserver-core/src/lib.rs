@@ -1,4 +1,18 @@
-//! `capstan-apiserver-core` will own the Kubernetes REST API as a `tower::Service`:
-//! authentication, authorization, admission, validation, registry strategies, the watch
-//! cache, discovery, OpenAPI and HTTPS serving. It is the only component that talks to
-//! [`capstan-store`](https://docs.rs/capstan-store). Nothing is implemented here yet.
+//! `capstan-apiserver-core`: the Kubernetes REST API as a `tower::Service` — authentication,
+//! authorization, admission, validation, registry strategies, the watch cache, discovery,
+//! OpenAPI and HTTPS serving. It is the only component that talks to
+//! [`capstan_store`].
+//!
+//! Built so far, the request-independent building blocks the handlers use:
+//!
+//! - [`status`]: [`status::ApiError`], every error as a Kubernetes `Status` with its code
+//!   and reason;
+//! - [`request`]: what a request asks for — [`request::RequestInfo`] from the path and
+//!   verb, the query options of each verb, and content negotiation;
+//! - [`patch`]: JSON patch, JSON merge patch and strategic merge patch;
+//! - [`table`]: server-side `Table` output with the columns `kubectl get` prints per kind.
+
+pub mod patch;
+pub mod request;
+pub mod status;
+pub mod table;

@@ -17,6 +17,7 @@ use crate::sqlite::schema::{self, KV_COLUMNS};
 use crate::types::{
     EventType, KeyValue, LeaseId, Op, OpResult, Revision, Txn, TxnResponse, WatchEvent,
 };
+use crate::watchable::EventLog;
 
 /// What a committed batch must announce, in order.
 #[derive(Debug)]
@@ -25,6 +26,16 @@ pub(crate) enum Effect {
     Publish(Revision, Vec<WatchEvent>),
     /// A new compaction revision.
     Compact(Revision),
+}
+
+impl Effect {
+    /// Makes the effect visible to watchers.
+    pub(crate) fn announce(self, events: &EventLog) {
+        match self {
+            Effect::Publish(revision, batch) => events.publish(revision, batch),
+            Effect::Compact(revision) => events.compact(revision),
+        }
+    }
 }
 
 /// The uncommitted state of one write batch.

@@ -30,9 +30,11 @@ mod history;
 mod leases;
 mod reads;
 mod schema;
+mod syncer;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -51,13 +53,16 @@ use crate::watchable::{EventLog, History};
 use self::history::SqliteHistory;
 use self::leases::LeaseTable;
 use self::reads::ReadPool;
+use self::syncer::Syncer;
 use self::writer::{Command, Writer};
 
 /// When SQLite makes a commit durable (`PRAGMA synchronous`, in WAL mode).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Synchronous {
-    /// fsync the WAL at every commit: every acknowledged write survives a crash of the
-    /// process or of the machine. The default.
+    /// Every acknowledged write has been flushed to disk (the WAL is fsynced after each
+    /// group commit, before any answer or event goes out): it survives a crash of the
+    /// process or of the machine. The default. The flush runs on a syncer thread while the
+    /// writer already works on the next batch (see the `syncer` module).
     #[default]
     Full,
     /// fsync only at checkpoints: acknowledged writes survive a process crash but the last
@@ -120,6 +125,8 @@ pub struct SqliteStore {
     history: Arc<dyn History>,
     /// The writer thread, joined on drop.
     writer: Option<JoinHandle<()>>,
+    /// The syncer thread (with `Synchronous::Full`), joined on drop after the writer.
+    syncer: Option<JoinHandle<()>>,
     /// The database file.
     path: PathBuf,
 }
@@ -144,13 +151,30 @@ impl SqliteStore {
         let reads =
             Arc::new(ReadPool::open(path.clone(), options.read_connections, options.busy_timeout)?);
         let history: Arc<dyn History> = Arc::new(SqliteHistory::new(Arc::clone(&reads)));
+        let (syncer, durable) = match options.synchronous {
+            Synchronous::Full => {
+                let wal = schema::open_wal(&path)?;
+                let failed = Arc::new(AtomicBool::new(false));
+                let (sender, batches) = mpsc::channel();
+                let syncer = Syncer::new(wal, Arc::clone(&events), Arc::clone(&failed));
+                let thread = std::thread::Builder::new()
+                    .name("capstan-sqlite-syncer".to_owned())
+                    .spawn(move || syncer.run(batches))
+                    .map_err(|error| {
+                        StoreError::backend("starting the sqlite syncer thread", error)
+                    })?;
+                (Some(thread), Some((sender, failed)))
+            }
+            Synchronous::Normal | Synchronous::Off => (None, None),
+        };
         let (commands, receiver) = mpsc::channel();
-        let writer = Writer::new(conn, Arc::clone(&events), meta, leases, options.max_batch);
+        let writer =
+            Writer::new(conn, Arc::clone(&events), meta, leases, options.max_batch, durable);
         let writer = std::thread::Builder::new()
             .name("capstan-sqlite-writer".to_owned())
             .spawn(move || writer.run(receiver))
             .map_err(|error| StoreError::backend("starting the sqlite writer thread", error))?;
-        Ok(SqliteStore { commands, reads, events, history, writer: Some(writer), path })
+        Ok(SqliteStore { commands, reads, events, history, writer: Some(writer), syncer, path })
     }
 
     /// The database file.
@@ -182,6 +206,12 @@ impl Drop for SqliteStore {
         if let Some(writer) = self.writer.take() {
             if writer.join().is_err() {
                 tracing::error!("sqlite store: the writer thread panicked");
+            }
+        }
+        // The writer dropped its sender: the syncer flushes what it holds and ends.
+        if let Some(syncer) = self.syncer.take() {
+            if syncer.join().is_err() {
+                tracing::error!("sqlite store: the syncer thread panicked");
             }
         }
     }

@@ -89,6 +89,23 @@ pub(crate) struct Meta {
     pub compacted: Revision,
 }
 
+/// Opens the database's write-ahead log file for the syncer to flush. The writer's
+/// connection keeps the file in existence (SQLite removes it only when the last
+/// connection closes).
+pub(crate) fn open_wal(path: &Path) -> Result<std::fs::File> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&wal)
+        .map_err(|error| {
+            StoreError::backend(format!("opening {}", Path::new(&wal).display()), error)
+        })
+}
+
 /// Opens (creating if needed) the database for writing: WAL, the configured `synchronous`,
 /// the schema. Checks the schema version and that `meta` agrees with the log.
 pub(crate) fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connection> {
@@ -109,7 +126,9 @@ pub(crate) fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connec
         });
     }
     let synchronous = match options.synchronous {
-        Synchronous::Full => "FULL",
+        // The syncer thread flushes the WAL after each commit (see `syncer`); SQLite itself
+        // only needs to flush at checkpoints.
+        Synchronous::Full => "NORMAL",
         Synchronous::Normal => "NORMAL",
         Synchronous::Off => "OFF",
     };

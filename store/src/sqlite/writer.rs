@@ -11,18 +11,20 @@
 //! in-memory state (revision, compaction revision, leases) is left or reloaded as committed.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SendError, Sender, TryRecvError};
 use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::error::{Result, StoreError};
-use crate::sqlite::apply::{Batch, Effect};
+use crate::sqlite::apply::Batch;
 use crate::sqlite::compact;
 use crate::sqlite::errors::{Abort, replicate, sql_error};
 use crate::sqlite::leases::{LeaseTable, now_ms};
 use crate::sqlite::schema::{self, Meta};
+use crate::sqlite::syncer::Committed;
 use crate::types::{LeaseId, Revision, Txn, TxnResponse};
 use crate::watchable::EventLog;
 
@@ -60,8 +62,8 @@ pub(crate) enum Command {
     Shutdown,
 }
 
-/// A command's answer, held until the batch commits.
-enum Outcome {
+/// A command's answer, held until the batch commits (and, with a syncer, is flushed).
+pub(crate) enum Outcome {
     Txn(oneshot::Sender<Result<TxnResponse>>, std::result::Result<TxnResponse, StoreError>),
     Grant(oneshot::Sender<Result<LeaseId>>, std::result::Result<LeaseId, StoreError>),
     Unit(oneshot::Sender<Result<()>>, std::result::Result<(), StoreError>),
@@ -70,7 +72,8 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn send(self) {
+    /// Sends the answer.
+    pub(crate) fn send(self) {
         // A caller that went away no longer wants its answer; its write stands.
         match self {
             Outcome::Txn(reply, result) => drop(reply.send(result)),
@@ -80,7 +83,8 @@ impl Outcome {
         }
     }
 
-    fn fail(self, error: &StoreError) {
+    /// Answers with a copy of `error` instead.
+    pub(crate) fn fail(self, error: &StoreError) {
         match self {
             Outcome::Txn(reply, _) => drop(reply.send(Err(replicate(error)))),
             Outcome::Grant(reply, _) => drop(reply.send(Err(replicate(error)))),
@@ -114,6 +118,11 @@ pub(crate) struct Writer {
     compacted: Revision,
     leases: LeaseTable,
     max_batch: usize,
+    /// Where committed batches go to be flushed and announced (with `Synchronous::Full`);
+    /// `None` announces right after the commit.
+    syncer: Option<Sender<Committed>>,
+    /// Set by the syncer when a flush failed: every later batch is refused.
+    flush_failed: Arc<AtomicBool>,
     /// After a failed batch, lease expiry is not retried before this time (Unix ms), so a
     /// failing disk does not turn the writer into a busy loop.
     expiry_retry_at: i64,
@@ -130,7 +139,12 @@ impl Writer {
         meta: Meta,
         leases: LeaseTable,
         max_batch: usize,
+        syncer: Option<(Sender<Committed>, Arc<AtomicBool>)>,
     ) -> Self {
+        let (syncer, flush_failed) = match syncer {
+            Some((sender, failed)) => (Some(sender), failed),
+            None => (None, Arc::new(AtomicBool::new(false))),
+        };
         Writer {
             conn,
             events,
@@ -138,6 +152,8 @@ impl Writer {
             compacted: meta.compacted,
             leases,
             max_batch: max_batch.max(1),
+            syncer,
+            flush_failed,
             expiry_retry_at: 0,
         }
     }
@@ -187,6 +203,18 @@ impl Writer {
         let expired =
             if now >= self.expiry_retry_at { self.leases.expired(now) } else { Vec::new() };
         if commands.is_empty() && expired.is_empty() {
+            return;
+        }
+        if self.flush_failed.load(Ordering::SeqCst) {
+            let error = StoreError::Backend {
+                message: "sqlite: an earlier flush of the write-ahead log failed; the store \
+                          refuses writes — check the disk and reopen"
+                    .to_owned(),
+                source: None,
+            };
+            for command in commands.drain(..) {
+                fail_command(command, &error);
+            }
             return;
         }
         if let Err(error) = self.begin() {
@@ -261,13 +289,24 @@ impl Writer {
         }
         self.revision = revision;
         self.compacted = compacted;
-        for effect in effects {
-            match effect {
-                Effect::Publish(revision, events) => self.events.publish(revision, events),
-                Effect::Compact(revision) => self.events.compact(revision),
-            }
+        let committed = Committed { effects, outcomes };
+        let committed = match &self.syncer {
+            Some(syncer) => match syncer.send(committed) {
+                Ok(()) => return,
+                // The syncer is gone (only while shutting down): flush here instead.
+                Err(SendError(committed)) => {
+                    if let Err(error) = self.conn.execute_batch("PRAGMA wal_checkpoint(FULL)") {
+                        tracing::error!(%error, "sqlite store: final checkpoint failed");
+                    }
+                    committed
+                }
+            },
+            None => committed,
+        };
+        for effect in committed.effects {
+            effect.announce(&self.events);
         }
-        for outcome in outcomes {
+        for outcome in committed.outcomes {
             outcome.send();
         }
     }
