@@ -64,17 +64,17 @@ impl PatchType {
     }
 
     /// Parses a `Content-Type` header value (parameters such as `; charset=utf-8` are
-    /// ignored, case-insensitively). `application/apply-patch+cbor` is also recognised as
-    /// [`PatchType::Apply`]. Returns `None` for anything else (the server answers 415).
+    /// ignored, case-insensitively). Returns `None` for anything else, including
+    /// `application/apply-patch+cbor` (CBOR bodies are not supported; the server answers
+    /// 415). The request layer's `classify_patch` also refuses strategic merge for custom
+    /// resources.
     pub fn from_content_type(value: &str) -> Option<PatchType> {
         let media = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         match media.as_str() {
             "application/json-patch+json" => Some(PatchType::Json),
             "application/merge-patch+json" => Some(PatchType::Merge),
             "application/strategic-merge-patch+json" => Some(PatchType::StrategicMerge),
-            "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
-                Some(PatchType::Apply)
-            }
+            "application/apply-patch+yaml" => Some(PatchType::Apply),
             _ => None,
         }
     }

@@ -20,7 +20,7 @@ pub mod query;
 
 pub use info::{RequestInfo, Verb};
 pub use negotiation::{
-    BodyFormat, EndpointRestrictions, IncludeObject, MetaVersion, Negotiated, PatchType, Target,
+    BodyFormat, EndpointRestrictions, IncludeObject, MetaVersion, Negotiated, Target,
     classify_body, classify_patch, negotiate_output, negotiate_output_stream, table_include_object,
 };
 pub use options::{

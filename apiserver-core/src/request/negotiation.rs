@@ -11,6 +11,7 @@ use capstan_api_types::gvk::GroupVersionKind;
 use capstan_api_types::validation::field::go_quote;
 
 use super::query::Query;
+use crate::patch::PatchType;
 use crate::status::ApiError;
 
 /// The media types the server encodes responses in, in preference order.
@@ -321,31 +322,6 @@ pub fn classify_body(content_type: Option<&str>) -> Result<BodyFormat, ApiError>
     }
 }
 
-/// The kind of a `PATCH` body, from its `Content-Type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PatchType {
-    /// `application/json-patch+json` (RFC 6902).
-    Json,
-    /// `application/merge-patch+json` (RFC 7386).
-    Merge,
-    /// `application/strategic-merge-patch+json` (built-in kinds only).
-    StrategicMerge,
-    /// `application/apply-patch+yaml` (server-side apply).
-    Apply,
-}
-
-impl PatchType {
-    /// The media type.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            PatchType::Json => "application/json-patch+json",
-            PatchType::Merge => "application/merge-patch+json",
-            PatchType::StrategicMerge => "application/strategic-merge-patch+json",
-            PatchType::Apply => "application/apply-patch+yaml",
-        }
-    }
-}
-
 /// Classifies a `PATCH` body. `strategic_merge` is whether the resource supports
 /// strategic merge patch (built-in kinds do, custom resources do not); an unsupported
 /// type, including `application/apply-patch+cbor`, is `415` listing the supported ones.
@@ -353,14 +329,13 @@ pub fn classify_patch(
     content_type: Option<&str>,
     strategic_merge: bool,
 ) -> Result<PatchType, ApiError> {
-    let supported: Vec<PatchType> =
-        [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge, PatchType::Apply]
-            .into_iter()
-            .filter(|p| strategic_merge || *p != PatchType::StrategicMerge)
-            .collect();
+    let supported: Vec<PatchType> = PatchType::ALL
+        .into_iter()
+        .filter(|p| strategic_merge || *p != PatchType::StrategicMerge)
+        .collect();
     let wanted = essence(content_type.unwrap_or(""));
-    supported.iter().copied().find(|p| p.media_type() == wanted).ok_or_else(|| {
-        let names: Vec<&str> = supported.iter().map(|p| p.media_type()).collect();
+    supported.iter().copied().find(|p| p.content_type() == wanted).ok_or_else(|| {
+        let names: Vec<&str> = supported.iter().map(|p| p.content_type()).collect();
         ApiError::unsupported_media_type(&names)
     })
 }

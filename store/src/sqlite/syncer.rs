@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::Receiver;
 
 use crate::error::StoreError;
 use crate::sqlite::apply::Effect;
@@ -50,11 +50,8 @@ impl Syncer {
         let mut ready = Vec::new();
         while let Ok(first) = batches.recv() {
             ready.push(first);
-            loop {
-                match batches.try_recv() {
-                    Ok(next) => ready.push(next),
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                }
+            while let Ok(next) = batches.try_recv() {
+                ready.push(next);
             }
             match self.wal.sync_data() {
                 Ok(()) => {
