@@ -12,7 +12,11 @@
 //! - [`patch`]: JSON patch, JSON merge patch and strategic merge patch;
 //! - [`table`]: server-side `Table` output with the columns `kubectl get` prints per kind.
 
+pub mod discovery;
 pub mod patch;
 pub mod request;
+pub mod serve;
+pub mod server;
 pub mod status;
 pub mod table;
+pub mod watch_cache;
