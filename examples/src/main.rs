@@ -1,13 +1,11 @@
 //! `capstan`: composes Capstan's crates into a cluster. `capstan up` is the entry point.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use capstan_store::Storage;
 use clap::{Parser, Subcommand};
 
-use capstan::StoreChoice;
+use capstan::{Cluster, StoreChoice, UpOptions};
 
 /// Kubernetes, rebuilt in Rust: a whole cluster in one process.
 #[derive(Debug, Parser)]
@@ -51,29 +49,68 @@ async fn main() -> ExitCode {
 }
 
 async fn up(args: UpArgs) -> ExitCode {
-    let store: Arc<dyn Storage> = match args.store.open(&args.data_dir).await {
-        Ok(store) => store,
+    let options = UpOptions { data_dir: args.data_dir, listen: args.listen, store: args.store };
+    let cluster = match Cluster::start(&options).await {
+        Ok(cluster) => cluster,
         Err(error) => {
-            eprintln!("capstan: cannot open the {} store: {error}", args.store);
+            eprintln!("capstan: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let revision = match store.current_revision().await {
-        Ok(revision) => revision,
-        Err(error) => {
-            eprintln!("capstan: the {} store does not answer: {error}", args.store);
-            return ExitCode::FAILURE;
-        }
-    };
+    let revision = cluster.store().current_revision().await.unwrap_or_default();
+    let kubeconfig = absolute(cluster.kubeconfig());
     println!(
-        "capstan: {} store ready in {} at revision {revision}",
-        store.backend_name(),
-        args.data_dir.display()
+        "capstan: API server ready at {} ({} store in {}, revision {revision})",
+        cluster.server_url(),
+        cluster.store().backend_name(),
+        absolute(&options.data_dir).display(),
     );
-    eprintln!(
-        "capstan: this build has no API server yet, so nothing can be served on {}; \
-         the store above is all `capstan up` starts for now",
-        args.listen
-    );
-    ExitCode::from(2)
+    println!("capstan: kubeconfig written to {}", kubeconfig.display());
+    println!();
+    println!("Use it with:");
+    println!("    export KUBECONFIG={}", kubeconfig.display());
+    println!("    kubectl get namespaces");
+    println!();
+    println!("Press Ctrl-C to stop (a second Ctrl-C exits at once).");
+
+    let signal = match wait_for_signal().await {
+        Ok(signal) => signal,
+        Err(error) => {
+            eprintln!("capstan: cannot listen for signals: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("capstan: {signal} received, stopping (open requests finish, watches end)");
+    tokio::spawn(async {
+        if wait_for_signal().await.is_ok() {
+            eprintln!("capstan: second signal, exiting now");
+            std::process::exit(130);
+        }
+    });
+    match cluster.stop().await {
+        Ok(()) => {
+            println!("capstan: stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("capstan: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM and names it.
+async fn wait_for_signal() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    })
+}
+
+/// `path` made absolute against the current directory (for the printed instructions).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

@@ -1,1 +1,0 @@
-//! HTTP serving (being written).

@@ -1,0 +1,136 @@
+//! Admission stages: the [`MutatingAdmission`] and [`ValidatingAdmission`] traits and the chain the write handlers run.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use capstan_api_types::GroupVersionKind;
+use serde_json::Value;
+
+use super::auth::UserInfo;
+use crate::request::RequestInfo;
+use crate::status::ApiError;
+
+/// The operation being admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// A create (including subresource creates such as `pods/binding`).
+    Create,
+    /// An update or patch.
+    Update,
+    /// A delete.
+    Delete,
+}
+
+/// What admission plugins see of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct AdmissionAttributes<'a> {
+    /// The operation.
+    pub operation: Operation,
+    /// The parsed request (resource, subresource, namespace, name).
+    pub info: &'a RequestInfo,
+    /// The requesting user.
+    pub user: &'a UserInfo,
+    /// The kind of the object being admitted.
+    pub kind: &'a GroupVersionKind,
+    /// The object before the change (updates and deletes).
+    pub old_object: Option<&'a Value>,
+    /// Whether the request is a dry run.
+    pub dry_run: bool,
+}
+
+/// An admission plugin that may change the object.
+#[async_trait]
+pub trait MutatingAdmission: Send + Sync {
+    /// The plugin's name (for errors and logs).
+    fn name(&self) -> &str;
+    /// Admits (and possibly changes) `object`; an error refuses the request.
+    async fn admit(
+        &self,
+        attrs: &AdmissionAttributes<'_>,
+        object: &mut Value,
+    ) -> Result<(), ApiError>;
+}
+
+/// An admission plugin that only accepts or refuses.
+#[async_trait]
+pub trait ValidatingAdmission: Send + Sync {
+    /// The plugin's name (for errors and logs).
+    fn name(&self) -> &str;
+    /// Accepts or refuses `object`.
+    async fn validate(
+        &self,
+        attrs: &AdmissionAttributes<'_>,
+        object: &Value,
+    ) -> Result<(), ApiError>;
+}
+
+/// The admission chain: mutating plugins in order, then validating plugins in order.
+/// Empty by default.
+#[derive(Clone, Default)]
+pub struct AdmissionChain {
+    mutating: Vec<Arc<dyn MutatingAdmission>>,
+    validating: Vec<Arc<dyn ValidatingAdmission>>,
+}
+
+impl std::fmt::Debug for AdmissionChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdmissionChain")
+            .field(
+                "mutating",
+                &self.mutating.iter().map(|p| p.name().to_string()).collect::<Vec<_>>(),
+            )
+            .field(
+                "validating",
+                &self.validating.iter().map(|p| p.name().to_string()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl AdmissionChain {
+    /// An empty chain.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a mutating plugin.
+    pub fn with_mutating(mut self, plugin: Arc<dyn MutatingAdmission>) -> Self {
+        self.mutating.push(plugin);
+        self
+    }
+
+    /// Appends a validating plugin.
+    pub fn with_validating(mut self, plugin: Arc<dyn ValidatingAdmission>) -> Self {
+        self.validating.push(plugin);
+        self
+    }
+
+    /// Whether the chain has no plugins.
+    pub fn is_empty(&self) -> bool {
+        self.mutating.is_empty() && self.validating.is_empty()
+    }
+
+    /// Runs every mutating plugin over `object`.
+    pub async fn admit(
+        &self,
+        attrs: &AdmissionAttributes<'_>,
+        object: &mut Value,
+    ) -> Result<(), ApiError> {
+        for plugin in &self.mutating {
+            plugin.admit(attrs, object).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs every validating plugin over `object`.
+    pub async fn validate(
+        &self,
+        attrs: &AdmissionAttributes<'_>,
+        object: &Value,
+    ) -> Result<(), ApiError> {
+        for plugin in &self.validating {
+            plugin.validate(attrs, object).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,226 @@
+//! Typed decoding of built-in kinds: the round trip through the `k8s-openapi` type that drops (and reports) unknown fields.
+
+use serde_json::{Map, Value};
+
+use crate::status::ApiError;
+
+fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
+    value: &Value,
+) -> Result<Value, ApiError> {
+    let typed: T = serde_json::from_value(value.clone())
+        .map_err(|e| ApiError::bad_request(format!("unable to decode object: {e}")))?;
+    serde_json::to_value(&typed).map_err(ApiError::internal)
+}
+
+macro_rules! kinds {
+    ($group:expr, $kind:expr; $($g:literal $k:literal => $t:ty),* $(,)?) => {
+        match ($group, $kind) {
+            $(($g, $k) => Some(round_trip::<$t>),)*
+            _ => None,
+        }
+    };
+}
+
+type RoundTrip = fn(&Value) -> Result<Value, ApiError>;
+
+fn round_trip_fn(group: &str, kind: &str) -> Option<RoundTrip> {
+    use k8s_openapi::api as a;
+    kinds!(group, kind;
+        "" "Binding" => a::core::v1::Binding,
+        "" "ComponentStatus" => a::core::v1::ComponentStatus,
+        "" "ConfigMap" => a::core::v1::ConfigMap,
+        "" "Endpoints" => a::core::v1::Endpoints,
+        "" "Event" => a::core::v1::Event,
+        "" "LimitRange" => a::core::v1::LimitRange,
+        "" "Namespace" => a::core::v1::Namespace,
+        "" "Node" => a::core::v1::Node,
+        "" "PersistentVolumeClaim" => a::core::v1::PersistentVolumeClaim,
+        "" "PersistentVolume" => a::core::v1::PersistentVolume,
+        "" "Pod" => a::core::v1::Pod,
+        "" "PodTemplate" => a::core::v1::PodTemplate,
+        "" "ReplicationController" => a::core::v1::ReplicationController,
+        "" "ResourceQuota" => a::core::v1::ResourceQuota,
+        "" "Secret" => a::core::v1::Secret,
+        "" "ServiceAccount" => a::core::v1::ServiceAccount,
+        "" "Service" => a::core::v1::Service,
+        "apps" "ControllerRevision" => a::apps::v1::ControllerRevision,
+        "apps" "DaemonSet" => a::apps::v1::DaemonSet,
+        "apps" "Deployment" => a::apps::v1::Deployment,
+        "apps" "ReplicaSet" => a::apps::v1::ReplicaSet,
+        "apps" "StatefulSet" => a::apps::v1::StatefulSet,
+        "events.k8s.io" "Event" => a::events::v1::Event,
+        "autoscaling" "HorizontalPodAutoscaler" => a::autoscaling::v2::HorizontalPodAutoscaler,
+        "autoscaling" "Scale" => a::autoscaling::v1::Scale,
+        "batch" "CronJob" => a::batch::v1::CronJob,
+        "batch" "Job" => a::batch::v1::Job,
+        "networking.k8s.io" "IngressClass" => a::networking::v1::IngressClass,
+        "networking.k8s.io" "Ingress" => a::networking::v1::Ingress,
+        "networking.k8s.io" "NetworkPolicy" => a::networking::v1::NetworkPolicy,
+        "policy" "PodDisruptionBudget" => a::policy::v1::PodDisruptionBudget,
+        "policy" "Eviction" => a::policy::v1::Eviction,
+        "rbac.authorization.k8s.io" "ClusterRoleBinding" => a::rbac::v1::ClusterRoleBinding,
+        "rbac.authorization.k8s.io" "ClusterRole" => a::rbac::v1::ClusterRole,
+        "rbac.authorization.k8s.io" "RoleBinding" => a::rbac::v1::RoleBinding,
+        "rbac.authorization.k8s.io" "Role" => a::rbac::v1::Role,
+        "storage.k8s.io" "CSIDriver" => a::storage::v1::CSIDriver,
+        "storage.k8s.io" "CSINode" => a::storage::v1::CSINode,
+        "storage.k8s.io" "CSIStorageCapacity" => a::storage::v1::CSIStorageCapacity,
+        "storage.k8s.io" "StorageClass" => a::storage::v1::StorageClass,
+        "storage.k8s.io" "VolumeAttachment" => a::storage::v1::VolumeAttachment,
+        "admissionregistration.k8s.io" "MutatingWebhookConfiguration" => a::admissionregistration::v1::MutatingWebhookConfiguration,
+        "admissionregistration.k8s.io" "ValidatingWebhookConfiguration" => a::admissionregistration::v1::ValidatingWebhookConfiguration,
+        "apiextensions.k8s.io" "CustomResourceDefinition" => k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        "scheduling.k8s.io" "PriorityClass" => a::scheduling::v1::PriorityClass,
+        "coordination.k8s.io" "Lease" => a::coordination::v1::Lease,
+        "discovery.k8s.io" "EndpointSlice" => a::discovery::v1::EndpointSlice,
+    )
+}
+
+/// The result of decoding an object through its typed form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The object as the typed form re-serializes it (unknown fields dropped).
+    pub object: Value,
+    /// The JSON paths (`spec.foo`, `spec.containers[0].bar`) of unknown fields.
+    pub unknown_fields: Vec<String>,
+}
+
+/// Decodes `value` of `group`/`kind` through its `k8s-openapi` type, dropping and
+/// reporting unknown fields. Kinds without a typed form pass through unchanged. A value
+/// the type cannot hold (a string where a number belongs) is `400 BadRequest`.
+pub fn decode(group: &str, kind: &str, value: &Value) -> Result<Decoded, ApiError> {
+    let Some(f) = round_trip_fn(group, kind) else {
+        return Ok(Decoded { object: value.clone(), unknown_fields: Vec::new() });
+    };
+    let object = f(value)?;
+    let mut unknown_fields = Vec::new();
+    diff(value, &object, "", &mut unknown_fields);
+    unknown_fields.sort();
+    Ok(Decoded { object, unknown_fields })
+}
+
+fn diff(input: &Value, typed: &Value, path: &str, out: &mut Vec<String>) {
+    match (input, typed) {
+        (Value::Object(i), Value::Object(t)) => diff_map(i, t, path, out),
+        (Value::Array(i), Value::Array(t)) => {
+            for (n, (a, b)) in i.iter().zip(t.iter()).enumerate() {
+                diff(a, b, &format!("{path}[{n}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn diff_map(
+    input: &Map<String, Value>,
+    typed: &Map<String, Value>,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    for (k, v) in input {
+        let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        match typed.get(k) {
+            Some(t) => diff(v, t, &child, out),
+            None if v.is_null() => {}
+            None => out.push(child),
+        }
+    }
+}
+
+/// Duplicate keys in a JSON document's objects, as `.`-joined paths (best effort: the
+/// paths of the first 100).
+pub fn duplicate_fields(bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let _ = serde::de::DeserializeSeed::deserialize(
+        DupSeed { path: String::new(), out: &mut out },
+        &mut de,
+    );
+    out
+}
+
+struct DupSeed<'a> {
+    path: String,
+    out: &'a mut Vec<String>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for DupSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for DupSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while seq
+            .next_element_seed(DupSeed {
+                path: format!("{}[{i}]", self.path),
+                out: &mut *self.out,
+            })?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let child =
+                if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
+            if !seen.insert(key) && self.out.len() < 100 {
+                self.out.push(child.clone());
+            }
+            map.next_value_seed(DupSeed { path: child, out: &mut *self.out })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_and_duplicate_fields() {
+        let v = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "bogus": 1},
+            "data": {"k": "v"}, "extra": null, "foo": {"x": 1}});
+        let d = decode("", "ConfigMap", &v).unwrap();
+        assert_eq!(d.unknown_fields, vec!["foo".to_string(), "metadata.bogus".to_string()]);
+        assert!(d.object.get("foo").is_none());
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i", "nope": true}]}});
+        assert_eq!(
+            decode("", "Pod", &pod).unwrap().unknown_fields,
+            vec!["spec.containers[0].nope"]
+        );
+        assert_eq!(duplicate_fields(br#"{"a":1,"b":{"c":1,"c":2},"a":3}"#), vec!["b.c", "a"]);
+        let bad = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": "x"}});
+        assert_eq!(decode("apps", "Deployment", &bad).unwrap_err().code(), 400);
+    }
+}

@@ -1,0 +1,120 @@
+//! One object as the cache holds it: decoded once from the store's bytes, with its resourceVersion, labels and selectable fields.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::CacheResource;
+
+/// One object as the cache holds it, immutable and shared (`Arc`) by the index, the event
+/// window and every watcher.
+///
+/// Built once per change: the stored JSON is parsed, `metadata.resourceVersion` set to the
+/// change's revision, serialized again, and the labels and selectable fields
+/// ([`capstan_api_types::fields::field_set`]) extracted, so that lists and watches filter
+/// without parsing anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedObject {
+    /// The store key.
+    pub key: String,
+    /// `metadata.namespace` (`None` for cluster-scoped resources).
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+    /// The mod revision, which is `metadata.resourceVersion`.
+    pub revision: i64,
+    /// The object's JSON with `metadata.resourceVersion` set.
+    pub json: Bytes,
+    /// `metadata.labels`.
+    pub labels: BTreeMap<String, String>,
+    /// The selectable fields of the object's resource, by field path.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Why a stored value could not be turned into a [`CachedObject`].
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DecodeError {
+    /// The value is not JSON.
+    #[error("value of {key:?} is not valid JSON: {source}")]
+    Json {
+        /// The store key.
+        key: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The value is JSON but not an object.
+    #[error("value of {key:?} is not a JSON object")]
+    NotObject {
+        /// The store key.
+        key: String,
+    },
+}
+
+impl CachedObject {
+    /// Decodes a stored value (JSON without `metadata.resourceVersion`) written at `revision`.
+    pub(crate) fn decode(
+        resource: &CacheResource,
+        key: &str,
+        value: &[u8],
+        revision: i64,
+    ) -> Result<Self, DecodeError> {
+        let mut object: Value = serde_json::from_slice(value)
+            .map_err(|source| DecodeError::Json { key: key.to_owned(), source })?;
+        if !object.is_object() {
+            return Err(DecodeError::NotObject { key: key.to_owned() });
+        }
+        set_resource_version(&mut object, revision);
+        let metadata = object.get("metadata");
+        let text = |field: &str| {
+            metadata.and_then(|m| m.get(field)).and_then(Value::as_str).map(str::to_owned)
+        };
+        let name = text("name").unwrap_or_else(|| key.rsplit('/').next().unwrap_or("").to_owned());
+        let namespace = if resource.namespaced { text("namespace") } else { None };
+        let labels = metadata
+            .and_then(|m| m.get("labels"))
+            .and_then(Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let fields = capstan_api_types::fields::field_set(
+            &resource.group,
+            &resource.plural,
+            &object,
+            resource.namespaced,
+        );
+        let json = Bytes::from(
+            serde_json::to_vec(&object)
+                .map_err(|source| DecodeError::Json { key: key.to_owned(), source })?,
+        );
+        Ok(CachedObject { key: key.to_owned(), namespace, name, revision, json, labels, fields })
+    }
+
+    /// The same object content re-stamped with another resourceVersion: what a DELETED event
+    /// carries (the last state, at the delete's revision).
+    pub(crate) fn with_revision(&self, revision: i64) -> Result<Self, DecodeError> {
+        let mut object: Value = serde_json::from_slice(&self.json)
+            .map_err(|source| DecodeError::Json { key: self.key.clone(), source })?;
+        set_resource_version(&mut object, revision);
+        let json = serde_json::to_vec(&object)
+            .map_err(|source| DecodeError::Json { key: self.key.clone(), source })?;
+        Ok(CachedObject { revision, json: Bytes::from(json), ..self.clone() })
+    }
+}
+
+/// Sets `metadata.resourceVersion` (creating `metadata` when absent).
+fn set_resource_version(object: &mut Value, revision: i64) {
+    let Some(map) = object.as_object_mut() else { return };
+    let metadata = map.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+    if !metadata.is_object() {
+        *metadata = Value::Object(Default::default());
+    }
+    if let Some(metadata) = metadata.as_object_mut() {
+        metadata.insert("resourceVersion".to_owned(), Value::String(revision.to_string()));
+    }
+}

@@ -1,0 +1,166 @@
+//! `capstan up`: the API server on the chosen store, served on the listen address, with a
+//! kubeconfig for `kubectl` in the data directory.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use capstan_apiserver_core::serve::{self, PlainTcp, TimeoutLayer};
+use capstan_apiserver_core::server::{ApiServer, ServerError};
+use capstan_store::{Storage, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower::Layer;
+
+use crate::StoreChoice;
+use crate::kubeconfig;
+
+/// What `capstan up` was asked to run.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    /// Where the state (SQLite database) and the kubeconfig live.
+    pub data_dir: PathBuf,
+    /// `ADDR:PORT` to listen on (port 0 picks a free one).
+    pub listen: String,
+    /// The store backend.
+    pub store: StoreChoice,
+}
+
+/// Why `capstan up` could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum UpError {
+    /// The data directory cannot be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The store cannot be opened.
+    #[error("cannot open the {store} store: {source}")]
+    Store {
+        /// The `--store` value.
+        store: StoreChoice,
+        /// Why.
+        source: StoreError,
+    },
+    /// The API server failed to start on the store.
+    #[error("the API server cannot start: {0}")]
+    Server(#[from] ServerError),
+    /// The listen address cannot be bound.
+    #[error("cannot listen on {listen}: {source}")]
+    Listen {
+        /// The `--listen` value.
+        listen: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// The kubeconfig cannot be written.
+    #[error("cannot write {path}: {source}")]
+    Kubeconfig {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Serving failed.
+    #[error("serving the API failed: {0}")]
+    Serve(io::Error),
+}
+
+/// A running `capstan up`: the API server serving on [`Cluster::addr`]. Dropping it
+/// stops serving in the background; [`Cluster::stop`] waits for that.
+pub struct Cluster {
+    addr: SocketAddr,
+    server_url: String,
+    kubeconfig: PathBuf,
+    store: Arc<dyn Storage>,
+    api: ApiServer,
+    stop: oneshot::Sender<()>,
+    serving: JoinHandle<io::Result<()>>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("addr", &self.addr)
+            .field("store", &self.store.backend_name())
+            .field("kubeconfig", &self.kubeconfig)
+            .finish()
+    }
+}
+
+impl Cluster {
+    /// Opens the store, builds the API server on it (its watch caches loaded), binds the
+    /// listen address, writes `DATA_DIR/kubeconfig` and starts serving. When this returns
+    /// the server answers requests (and `/readyz`).
+    pub async fn start(options: &UpOptions) -> Result<Cluster, UpError> {
+        std::fs::create_dir_all(&options.data_dir)
+            .map_err(|source| UpError::DataDir { path: options.data_dir.clone(), source })?;
+        let store = options
+            .store
+            .open(&options.data_dir)
+            .await
+            .map_err(|source| UpError::Store { store: options.store.clone(), source })?;
+        let api = ApiServer::builder().store(Arc::clone(&store)).build().await?;
+        let listener = TcpListener::bind(&options.listen)
+            .await
+            .map_err(|source| UpError::Listen { listen: options.listen.clone(), source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| UpError::Listen { listen: options.listen.clone(), source })?;
+        let server_url = kubeconfig::server_url("http", addr);
+        let kubeconfig = options.data_dir.join("kubeconfig");
+        kubeconfig::write(&kubeconfig, &server_url)
+            .map_err(|source| UpError::Kubeconfig { path: kubeconfig.clone(), source })?;
+
+        let (stop, stopped) = oneshot::channel::<()>();
+        let service = TimeoutLayer::default().layer(api.clone());
+        let watches = api.clone();
+        let serving = tokio::spawn(serve::serve(listener, service, PlainTcp, async move {
+            // Either an explicit stop or the Cluster being dropped.
+            let _ = stopped.await;
+            // End every watch first so their connections can finish gracefully.
+            watches.shutdown();
+        }));
+        Ok(Cluster { addr, server_url, kubeconfig, store, api, stop, serving })
+    }
+
+    /// The address the API server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL clients reach it at (`http://127.0.0.1:6443`).
+    pub fn server_url(&self) -> &str {
+        &self.server_url
+    }
+
+    /// The kubeconfig written for `kubectl`.
+    pub fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    /// The store the API server runs on.
+    pub fn store(&self) -> &Arc<dyn Storage> {
+        &self.store
+    }
+
+    /// The API server (for in-process clients).
+    pub fn api(&self) -> &ApiServer {
+        &self.api
+    }
+
+    /// Stops serving: ends the watches, lets requests in flight finish, closes the
+    /// connections, and returns once the server has stopped.
+    pub async fn stop(self) -> Result<(), UpError> {
+        let _ = self.stop.send(());
+        match self.serving.await {
+            Ok(result) => result.map_err(UpError::Serve),
+            Err(join) => Err(UpError::Serve(io::Error::other(join))),
+        }
+    }
+}
