@@ -6,13 +6,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use capstan_apiserver_core::serve::{self, PlainTcp, TimeoutLayer};
+use capstan_apiserver_core::serve::{self, PlainTcp};
 use capstan_apiserver_core::server::{ApiServer, ServerError};
 use capstan_store::{Storage, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tower::Layer;
 
 use crate::StoreChoice;
 use crate::kubeconfig;
@@ -118,7 +117,8 @@ impl Cluster {
             .map_err(|source| UpError::Kubeconfig { path: kubeconfig.clone(), source })?;
 
         let (stop, stopped) = oneshot::channel::<()>();
-        let service = TimeoutLayer::default().layer(api.clone());
+        // The API server applies request deadlines itself (60 s, or `?timeout=`).
+        let service = api.clone();
         let watches = api.clone();
         let serving = tokio::spawn(serve::serve(listener, service, PlainTcp, async move {
             // Either an explicit stop or the Cluster being dropped.

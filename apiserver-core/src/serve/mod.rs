@@ -42,7 +42,7 @@ use tower::{Service, ServiceExt};
 pub use acceptor::{Acceptor, PlainTcp};
 pub use timeout::{
     DEFAULT_REQUEST_TIMEOUT, TimeoutBody, TimeoutFuture, TimeoutLayer, TimeoutService,
-    is_long_running, parse_go_duration, request_deadline,
+    deadline_exceeded, deadline_for, is_long_running, parse_go_duration, request_deadline,
 };
 
 /// How [`serve_with`] runs connections.

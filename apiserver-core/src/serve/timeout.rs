@@ -98,10 +98,7 @@ where
                 Box::pin(async move {
                     match tokio::time::timeout(deadline, call).await {
                         Ok(result) => result,
-                        Err(_elapsed) => Ok(status_response(&ApiError::timeout(
-                            "request did not complete within requested timeout - context deadline exceeded",
-                            0,
-                        ))),
+                        Err(_elapsed) => Ok(status_response(&deadline_exceeded())),
                     }
                 })
             }
@@ -116,11 +113,27 @@ pub fn request_deadline<B>(
     maximum: Duration,
 ) -> Result<Option<Duration>, ApiError> {
     let query = Query::from_uri(req.uri());
-    if let Ok(info) = RequestInfo::parse(req.method(), req.uri().path(), &query)
-        && is_long_running(&info)
-    {
+    match RequestInfo::parse(req.method(), req.uri().path(), &query) {
+        Ok(info) => deadline_for(&info, &query, maximum),
+        Err(_) => deadline_from_query(&query, maximum),
+    }
+}
+
+/// [`request_deadline`] for a request whose path and query are already parsed (the API
+/// server's pipeline uses this, so in-process callers get the same deadlines).
+pub fn deadline_for(
+    info: &RequestInfo,
+    query: &Query,
+    maximum: Duration,
+) -> Result<Option<Duration>, ApiError> {
+    if is_long_running(info) {
         return Ok(None);
     }
+    deadline_from_query(query, maximum)
+}
+
+/// The shorter of `maximum` and a positive `timeout` query parameter.
+fn deadline_from_query(query: &Query, maximum: Duration) -> Result<Option<Duration>, ApiError> {
     let Some(value) = query.get("timeout").filter(|v| !v.is_empty()) else {
         return Ok(Some(maximum));
     };
@@ -131,6 +144,14 @@ pub fn request_deadline<B>(
         Some(requested) if !requested.is_zero() && requested < maximum => requested,
         _ => maximum,
     }))
+}
+
+/// The 504 `Status` of a request that ran out of time, as kube-apiserver words it.
+pub fn deadline_exceeded() -> ApiError {
+    ApiError::timeout(
+        "request did not complete within requested timeout - context deadline exceeded",
+        0,
+    )
 }
 
 /// Whether apiserver treats the request as long-running (no deadline).

@@ -1,4 +1,4 @@
-//! The request pipeline, in order: request info → authentication → authorization → body limit → handler (decode → mutating admission → strategy → validation → validating admission → store).
+//! The request pipeline, in order: request info → authentication → authorization → body limit → deadline → handler (decode → mutating admission → strategy → validation → validating admission → store).
 //!
 //! Each stage is a small function here so the order is visible in [`handle`]; the
 //! replaceable stages are traits ([`super::auth::Authenticator`],
@@ -11,7 +11,8 @@ use http_body_util::{BodyExt, Limited};
 
 use super::auth::{Decision, UserInfo};
 use super::{Body, Inner, MAX_REQUEST_BODY_BYTES, handlers, response};
-use crate::request::{Query, RequestInfo, Verb};
+use crate::request::{Query, RequestInfo};
+use crate::serve as timeout;
 use crate::status::ApiError;
 
 /// One request after the filters: what the handlers work on.
@@ -57,14 +58,16 @@ where
     // 4. The body, bounded.
     let body = read_body(&head, body).await?;
     // 5. The handler; writes run admission inside (see `handlers`).
+    // Long-running requests (watch, proxy, logs) have no deadline; others the shorter of
+    // the server's limit and `?timeout=`.
+    let deadline = timeout::deadline_for(&info, &query, inner.request_timeout)?;
     let request = ApiRequest { head, info, query, user, body };
-    let watch = request.info.resource_verb() == Some(Verb::Watch);
-    if watch {
+    let Some(deadline) = deadline else {
         return handlers::dispatch(inner, request).await;
-    }
-    match tokio::time::timeout(inner.request_timeout, handlers::dispatch(inner, request)).await {
+    };
+    match tokio::time::timeout(deadline, handlers::dispatch(inner, request)).await {
         Ok(r) => r,
-        Err(_) => Err(ApiError::timeout("request did not complete within the allowed duration", 0)),
+        Err(_) => Err(timeout::deadline_exceeded()),
     }
 }
 
