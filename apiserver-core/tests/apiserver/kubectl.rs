@@ -21,7 +21,7 @@ use capstan_store::memory::MemoryStore;
 use capstan_store::sqlite::{SqliteOptions, SqliteStore};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
-use tokio::process::Command;
+use tokio::process::{Child, ChildStderr, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower::Layer;
@@ -273,6 +273,15 @@ const COMMON: &[(&str, Scenario)] = scenarios![
     delete_configmap,
     get_watch_sees_a_new_object,
     chunked_list,
+    describe_configmap_and_namespace,
+    replace_with_a_stale_resource_version,
+    wait_for_delete,
+    wait_for_jsonpath,
+    wide_deployment_output,
+    get_all_in_an_empty_namespace,
+    get_with_selectors_and_several_resources,
+    create_from_malformed_yaml,
+    create_with_an_invalid_name,
 ];
 
 /// Typed `kubectl create <kind>` generators: kubectl 1.27 sends JSON bodies, kubectl 1.32
@@ -283,8 +292,15 @@ const TYPED_CREATE: &[(&str, Scenario)] =
 /// Scenarios that need the OpenAPI documents as kubectl fetches them. kubectl 1.27 asks
 /// for `/openapi/v2` in protobuf (client-side validation, `explain`) and fails on the
 /// JSON answer, so these run with kubectl 1.32 and 1.33 only until that is served.
-const OPENAPI: &[(&str, Scenario)] =
-    scenarios![apply_deployment, patch_every_type, scale_deployment, dry_run_server, explain];
+const OPENAPI: &[(&str, Scenario)] = scenarios![
+    apply_deployment,
+    patch_every_type,
+    scale_deployment,
+    dry_run_server,
+    explain,
+    validate_strict_and_warn,
+    server_side_apply,
+];
 
 /// Runs every scenario against a fresh server with one kubectl; fails listing every
 /// scenario that failed.
@@ -657,5 +673,350 @@ async fn explain(h: &Harness, _ns: &str) -> Result<(), String> {
         .expect_stdout_contains("integer")?;
     let run = h.ok(&["explain", "pods"]).await?;
     run.expect_stdout_contains("Pod")?.expect_stdout_contains("spec")?;
+    Ok(())
+}
+
+async fn describe_configmap_and_namespace(h: &Harness, ns: &str) -> Result<(), String> {
+    h.configmap(ns, "cfg", &[("a", "1"), ("b", "two")]).await?;
+    h.ok(&["label", "cm", "cfg", "app=x", "-n", ns]).await?;
+    // `-v=6` logs every request: describe GETs the object twice, then lists its events
+    // with a field selector.
+    let run = h.ok(&["describe", "configmap", "cfg", "-n", ns, "-v=6"]).await?;
+    for row in [
+        &["Name:", "cfg"][..],
+        &["Namespace:", ns],
+        &["Labels:", "app=x"],
+        &["Annotations:", "<none>"],
+        &["Data"],
+        &["a:"],
+        &["1"],
+        &["b:"],
+        &["two"],
+        &["BinaryData"],
+        &["Events:", "<none>"],
+    ] {
+        ensure(has_row(&run.stdout, row), || format!("no line {row:?} in {run}"))?;
+    }
+    ensure(
+        run.stderr.lines().any(|l| {
+            // The selector's terms come in Go map order.
+            l.contains(&format!("/api/v1/namespaces/{ns}/events?fieldSelector="))
+                && l.contains("involvedObject.name%3Dcfg")
+                && l.contains("involvedObject.kind%3DConfigMap")
+                && l.contains("200 OK")
+        }),
+        || format!("no successful events list with a field selector: {run}"),
+    )?;
+    let run = h.ok(&["describe", "namespace", ns]).await?;
+    let label = format!("kubernetes.io/metadata.name={ns}");
+    for row in [
+        &["Name:", ns][..],
+        &["Labels:", &label],
+        &["Annotations:", "<none>"],
+        &["Status:", "Active"],
+        &["No", "resource", "quota."],
+        &["No", "LimitRange", "resource."],
+    ] {
+        ensure(has_row(&run.stdout, row), || format!("no line {row:?} in {run}"))?;
+    }
+    Ok(())
+}
+
+fn configmap_manifest(ns: &str, name: &str, resource_version: Option<&str>, a: &str) -> String {
+    let resource_version =
+        resource_version.map(|rv| format!("  resourceVersion: \"{rv}\"\n")).unwrap_or_default();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n{resource_version}data:\n  a: \"{a}\"\n"
+    )
+}
+
+async fn replace_with_a_stale_resource_version(h: &Harness, ns: &str) -> Result<(), String> {
+    h.configmap(ns, "cfg", &[("a", "1")]).await?;
+    let run =
+        h.ok(&["get", "cm", "cfg", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}"]).await?;
+    let stale = run.stdout.trim().to_owned();
+    h.ok(&["patch", "cm", "cfg", "-n", ns, "--type=merge", "-p", r#"{"data":{"a":"2"}}"#])
+        .await?
+        .expect_stdout("configmap/cfg patched")?;
+    let file =
+        h.file(&format!("{ns}-stale.yaml"), &configmap_manifest(ns, "cfg", Some(&stale), "3"))?;
+    let run = h.run(&["replace", "-f", &file, "--validate=false"]).await?;
+    ensure(run.code == Some(1), || format!("a stale replace must fail: {run}"))?;
+    run.expect_stderr_contains("Error from server (Conflict)")?.expect_stderr_contains(
+        "Operation cannot be fulfilled on configmaps \"cfg\": the object has been modified; \
+         please apply your changes to the latest version and try again",
+    )?;
+    h.ok(&["get", "cm", "cfg", "-n", ns, "-o", "jsonpath={.data.a}"]).await?.expect_stdout("2")?;
+    let run =
+        h.ok(&["get", "cm", "cfg", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}"]).await?;
+    let fresh = run.stdout.trim().to_owned();
+    let file =
+        h.file(&format!("{ns}-fresh.yaml"), &configmap_manifest(ns, "cfg", Some(&fresh), "3"))?;
+    h.ok(&["replace", "-f", &file, "--validate=false"])
+        .await?
+        .expect_stdout("configmap/cfg replaced")?;
+    h.ok(&["get", "cm", "cfg", "-n", ns, "-o", "jsonpath={.data.a}"]).await?.expect_stdout("3")?;
+    Ok(())
+}
+
+/// A kubectl started with `-v=6`, once its log shows the watch request it opened.
+struct Watching {
+    args: String,
+    child: Child,
+    stderr: tokio::io::Lines<BufReader<ChildStderr>>,
+    seen: Vec<String>,
+}
+
+impl Watching {
+    async fn start(h: &Harness, args: &[&str]) -> Result<Watching, String> {
+        let mut all = args.to_vec();
+        all.push("-v=6");
+        let mut child =
+            h.command(&all).spawn().map_err(|e| format!("spawn kubectl {all:?}: {e}"))?;
+        let stderr = child.stderr.take().ok_or("kubectl has no stderr")?;
+        let mut watching = Watching {
+            args: all.join(" "),
+            child,
+            stderr: BufReader::new(stderr).lines(),
+            seen: Vec::new(),
+        };
+        let deadline = tokio::time::Instant::now() + KUBECTL_DEADLINE;
+        loop {
+            let line = tokio::time::timeout_at(deadline, watching.stderr.next_line())
+                .await
+                .map_err(|_| {
+                    format!(
+                        "`kubectl {}` opened no watch within {KUBECTL_DEADLINE:?}; logged {:?}",
+                        watching.args, watching.seen
+                    )
+                })?
+                .map_err(|e| format!("reading kubectl's log: {e}"))?
+                .ok_or_else(|| {
+                    format!(
+                        "`kubectl {}` ended before opening a watch; logged {:?}",
+                        watching.args, watching.seen
+                    )
+                })?;
+            let opened = line.contains("watch=true") && line.contains("200 OK");
+            watching.seen.push(line);
+            if opened {
+                return Ok(watching);
+            }
+        }
+    }
+
+    /// Waits (within [`KUBECTL_DEADLINE`]) for kubectl to exit.
+    async fn finish(self) -> Result<Run, String> {
+        let Watching { args, child, mut stderr, mut seen } = self;
+        let drain = async {
+            while let Ok(Some(line)) = stderr.next_line().await {
+                seen.push(line);
+            }
+        };
+        let (output, ()) = tokio::time::timeout(KUBECTL_DEADLINE, async {
+            tokio::join!(child.wait_with_output(), drain)
+        })
+        .await
+        .map_err(|_| format!("`kubectl {args}` did not finish within {KUBECTL_DEADLINE:?}"))?;
+        let output = output.map_err(|e| format!("kubectl {args}: {e}"))?;
+        Ok(Run {
+            args,
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: seen.join("\n"),
+        })
+    }
+}
+
+async fn wait_for_delete(h: &Harness, ns: &str) -> Result<(), String> {
+    h.configmap(ns, "gone", &[("a", "1")]).await?;
+    let wait =
+        Watching::start(h, &["wait", "--for=delete", "configmap/gone", "-n", ns, "--timeout=30s"])
+            .await?;
+    h.ok(&["delete", "cm", "gone", "-n", ns])
+        .await?
+        .expect_stdout_contains("configmap \"gone\" deleted")?;
+    let run = wait.finish().await?;
+    ensure(run.code == Some(0), || format!("wait --for=delete must succeed: {run}"))?;
+    run.expect_stdout("configmap/gone condition met")?;
+    // An object that is already gone satisfies the condition at once.
+    h.ok(&["wait", "--for=delete", "configmap/gone", "-n", ns, "--timeout=30s"]).await?;
+    Ok(())
+}
+
+async fn wait_for_jsonpath(h: &Harness, ns: &str) -> Result<(), String> {
+    h.configmap(ns, "cfg", &[("a", "0")]).await?;
+    let wait = Watching::start(
+        h,
+        &["wait", "--for=jsonpath={.data.a}=1", "cm/cfg", "-n", ns, "--timeout=30s"],
+    )
+    .await?;
+    h.ok(&["patch", "cm", "cfg", "-n", ns, "--type=merge", "-p", r#"{"data":{"a":"1"}}"#])
+        .await?
+        .expect_stdout("configmap/cfg patched")?;
+    let run = wait.finish().await?;
+    ensure(run.code == Some(0), || format!("wait --for=jsonpath must succeed: {run}"))?;
+    run.expect_stdout("configmap/cfg condition met")?;
+    // A condition that never holds times out with exit 1.
+    let run =
+        h.run(&["wait", "--for=jsonpath={.data.a}=2", "cm/cfg", "-n", ns, "--timeout=1s"]).await?;
+    ensure(run.code == Some(1), || format!("an unmet wait must fail: {run}"))?;
+    run.expect_stderr_contains("timed out waiting for the condition")?;
+    Ok(())
+}
+
+async fn wide_deployment_output(h: &Harness, ns: &str) -> Result<(), String> {
+    let file = h.file(&format!("{ns}-deploy.yaml"), &deployment_manifest(ns, 1, "nginx:1.27"))?;
+    h.ok(&["create", "-f", &file, "--validate=false"])
+        .await?
+        .expect_stdout("deployment.apps/web created")?;
+    let run = h.ok(&["get", "deploy", "-n", ns, "-o", "wide"]).await?;
+    ensure(
+        has_row(
+            &run.stdout,
+            &[
+                "NAME",
+                "READY",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "AGE",
+                "CONTAINERS",
+                "IMAGES",
+                "SELECTOR",
+            ],
+        ),
+        || format!("no wide header: {run}"),
+    )?;
+    ensure(
+        run.stdout.lines().any(|l| {
+            let columns: Vec<&str> = l.split_whitespace().collect();
+            columns.first() == Some(&"web") && columns.ends_with(&["web", "nginx:1.27", "app=web"])
+        }),
+        || format!("no wide row for web: {run}"),
+    )
+}
+
+async fn get_all_in_an_empty_namespace(h: &Harness, ns: &str) -> Result<(), String> {
+    let run = h.ok(&["get", "all", "-n", ns]).await?;
+    run.expect_stderr_contains(&format!("No resources found in {ns} namespace."))?;
+    ensure(run.stdout.is_empty(), || format!("expected empty stdout: {run}"))?;
+    let file = h.file(&format!("{ns}-deploy.yaml"), &deployment_manifest(ns, 1, "nginx:1.27"))?;
+    h.ok(&["create", "-f", &file, "--validate=false"]).await?;
+    // `all` is a category: deployments are in it, ConfigMaps are not.
+    h.configmap(ns, "cfg", &[("a", "1")]).await?;
+    h.ok(&["get", "all", "-n", ns, "-o", "name"]).await?.expect_stdout("deployment.apps/web")?;
+    Ok(())
+}
+
+async fn get_with_selectors_and_several_resources(h: &Harness, ns: &str) -> Result<(), String> {
+    h.configmap(ns, "one", &[("a", "1")]).await?;
+    h.configmap(ns, "two", &[("a", "1")]).await?;
+    h.ok(&["label", "cm", "one", "tier=db", "-n", ns]).await?;
+    let run = h.ok(&["get", "cm", "-n", ns, "--show-labels"]).await?;
+    ensure(has_row(&run.stdout, &["NAME", "DATA", "AGE", "LABELS"]), || {
+        format!("no LABELS column: {run}")
+    })?;
+    ensure(
+        run.stdout.lines().any(|l| {
+            let columns: Vec<&str> = l.split_whitespace().collect();
+            columns.first() == Some(&"one") && columns.last() == Some(&"tier=db")
+        }) && run.stdout.lines().any(|l| {
+            let columns: Vec<&str> = l.split_whitespace().collect();
+            columns.first() == Some(&"two") && columns.last() == Some(&"<none>")
+        }),
+        || format!("unexpected labels: {run}"),
+    )?;
+    h.ok(&["get", "cm", "-n", ns, "-l", "tier=db", "-o", "name"])
+        .await?
+        .expect_stdout("configmap/one")?;
+    h.ok(&["get", "cm", "-n", ns, "-l", "tier!=db", "-o", "name"])
+        .await?
+        .expect_stdout("configmap/two")?;
+    h.ok(&["get", "cm", "-n", ns, "--field-selector", "metadata.name=two", "-o", "name"])
+        .await?
+        .expect_stdout("configmap/two")?;
+    let run = h.ok(&["get", "cm", "-n", ns, "--field-selector", "metadata.name=none"]).await?;
+    run.expect_stderr_contains(&format!("No resources found in {ns} namespace."))?;
+    let run = h.ok(&["get", "cm,ns", "-n", ns]).await?;
+    for row in [&["NAME", "DATA", "AGE"][..], &["NAME", "STATUS", "AGE"]] {
+        ensure(has_row(&run.stdout, row), || format!("no header {row:?}: {run}"))?;
+    }
+    let namespace_row = format!("namespace/{ns}");
+    ensure(
+        run.stdout.lines().any(|l| l.split_whitespace().take(2).eq(["configmap/one", "1"]))
+            && run
+                .stdout
+                .lines()
+                .any(|l| l.split_whitespace().take(2).eq([namespace_row.as_str(), "Active"])),
+        || format!("expected a ConfigMap row and a namespace row: {run}"),
+    )
+}
+
+async fn create_from_malformed_yaml(h: &Harness, ns: &str) -> Result<(), String> {
+    let file = h.file(
+        &format!("{ns}-malformed.yaml"),
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mal\n  namespace: {ns}\ndata:\n  a: [unclosed\n"),
+    )?;
+    let run = h.run(&["create", "-f", &file, "--validate=false"]).await?;
+    ensure(run.code == Some(1), || format!("malformed YAML must fail: {run}"))?;
+    run.expect_stderr_contains("error converting YAML to JSON")?;
+    let run = h.ok(&["get", "cm", "-n", ns, "-o", "name"]).await?;
+    ensure(run.stdout.is_empty(), || format!("nothing may be stored: {run}"))
+}
+
+async fn create_with_an_invalid_name(h: &Harness, ns: &str) -> Result<(), String> {
+    let file =
+        h.file(&format!("{ns}-bad-name.yaml"), &configmap_manifest(ns, "Bad_Name", None, "1"))?;
+    let run = h.run(&["create", "-f", &file, "--validate=false"]).await?;
+    ensure(run.code == Some(1), || format!("an invalid name must fail: {run}"))?;
+    run.expect_stderr_contains(
+        "The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": \
+         a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \
+         '-' or '.', and must start and end with an alphanumeric character",
+    )?;
+    let run = h.ok(&["get", "cm", "-n", ns, "-o", "name"]).await?;
+    ensure(run.stdout.is_empty(), || format!("nothing may be stored: {run}"))
+}
+
+fn deployment_with_unknown_field(ns: &str) -> String {
+    deployment_manifest(ns, 1, "nginx:1.27")
+        .replace("spec:\n  replicas:", "spec:\n  foo: 1\n  replicas:")
+}
+
+async fn validate_strict_and_warn(h: &Harness, ns: &str) -> Result<(), String> {
+    let manifest = deployment_with_unknown_field(ns);
+    ensure(manifest.contains("  foo: 1\n"), || format!("no unknown field in {manifest}"))?;
+    let file = h.file(&format!("{ns}-unknown.yaml"), &manifest)?;
+    let run = h.run(&["create", "-f", &file, "--validate=strict"]).await?;
+    ensure(run.code == Some(1), || format!("--validate=strict must fail: {run}"))?;
+    run.expect_stderr_contains("Error from server (BadRequest)")?
+        .expect_stderr_contains("strict decoding error: unknown field \"spec.foo\"")?;
+    let run = h.run(&["get", "deploy", "web", "-n", ns]).await?;
+    ensure(run.code == Some(1), || format!("a strict failure must store nothing: {run}"))?;
+    run.expect_stderr_contains("NotFound")?;
+    let run = h.ok(&["create", "-f", &file, "--validate=warn"]).await?;
+    run.expect_stdout("deployment.apps/web created")?
+        .expect_stderr_contains("Warning: unknown field \"spec.foo\"")?;
+    let run = h.ok(&["get", "deploy", "web", "-n", ns, "-o", "json"]).await?;
+    let json = run.json()?;
+    ensure(json["spec"].get("foo").is_none() && json["spec"]["replicas"] == 1, || {
+        format!("the unknown field must be dropped: {run}")
+    })
+}
+
+async fn server_side_apply(h: &Harness, ns: &str) -> Result<(), String> {
+    let file = h.file(&format!("{ns}-ssa.yaml"), &configmap_manifest(ns, "ssa", None, "1"))?;
+    h.ok(&["apply", "--server-side", "-f", &file])
+        .await?
+        .expect_stdout("configmap/ssa serverside-applied")?;
+    h.ok(&["apply", "--server-side", "-f", &file])
+        .await?
+        .expect_stdout("configmap/ssa serverside-applied")?;
+    h.ok(&["get", "cm", "ssa", "-n", ns, "-o", "jsonpath={.data.a}"]).await?.expect_stdout("1")?;
+    let file = h.file(&format!("{ns}-ssa.yaml"), &configmap_manifest(ns, "ssa", None, "2"))?;
+    h.ok(&["apply", "--server-side", "-f", &file])
+        .await?
+        .expect_stdout("configmap/ssa serverside-applied")?;
+    h.ok(&["get", "cm", "ssa", "-n", ns, "-o", "jsonpath={.data.a}"]).await?.expect_stdout("2")?;
     Ok(())
 }
