@@ -1,24 +1,52 @@
 //! Ingest: the task that lists the resource's prefix, follows the store watch (with progress notifications) into the cache, relists when the watch is compacted, and sends periodic bookmarks.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use capstan_store::{
     EventType, KvRead, RangeRequest, StoreError, WatchEvent, WatchMessage, WatchRequest,
     WatchStream,
 };
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::watch as signal;
 
 use super::fanout::{Change, ChangeKind};
+use super::object::DecodeError;
 use super::state::Objects;
 use super::{CacheResource, CachedObject, Shared};
 
 /// Keys read per range request of a list.
 const LIST_PAGE: usize = 10_000;
 
+/// The most store events applied under one acquisition of the state's lock.
+const BATCH: usize = 512;
+
 /// The longest wait between two attempts to reach a failing store.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// The runtime every cache's ingest task runs on, `None` when it cannot be built (the
+/// caller's runtime is used then).
+///
+/// One worker thread of its own, shared by every cache: tokio never preempts a task, so
+/// request handlers that complete without ever waiting (in-process calls on the memory
+/// store) can hold all of the server's workers for as long as they keep coming, and an
+/// ingest task queued behind them would fall seconds behind the store, which consistent
+/// lists then wait for.
+pub(super) fn runtime() -> Option<&'static tokio::runtime::Handle> {
+    static RUNTIME: OnceLock<Option<tokio::runtime::Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("watch-cache-ingest")
+                .enable_all()
+                .build()
+                .map_err(|error| tracing::warn!(%error, "watch cache: no ingest runtime"))
+                .ok()
+        })
+        .as_ref()
+        .map(tokio::runtime::Runtime::handle)
+}
 
 /// Reads every object under the prefix at one revision.
 pub(super) async fn load(
@@ -126,19 +154,41 @@ async fn run(
                     return Ended::Stop;
                 }
             }
-            message = stream.next() => match message {
-                Some(Ok(WatchMessage::Event(event))) => {
-                    *backoff = Duration::from_millis(50);
-                    apply(shared, event);
+            message = stream.next() => {
+                // Take every event that is ready (up to a batch), decoding each outside the
+                // lock, then apply them under one lock acquisition.
+                let mut batch = Vec::new();
+                let mut next = message;
+                let other = loop {
+                    match next {
+                        Some(Ok(WatchMessage::Event(event))) => {
+                            *backoff = Duration::from_millis(50);
+                            batch.push(Decoded::new(&shared.resource, event));
+                            if batch.len() >= BATCH {
+                                break None;
+                            }
+                            match stream.next().now_or_never() {
+                                Some(message) => next = message,
+                                None => break None,
+                            }
+                        }
+                        other => break Some(other),
+                    }
+                };
+                apply(shared, batch);
+                match other {
+                    None | Some(Some(Ok(WatchMessage::Event(_)))) => {}
+                    Some(Some(Ok(WatchMessage::Progress { revision }))) => {
+                        progress(shared, revision);
+                    }
+                    Some(Some(Err(StoreError::Compacted { .. }))) => return Ended::Compacted,
+                    Some(Some(Err(error))) => {
+                        tracing::warn!(%error, prefix = %shared.resource.prefix, "watch cache: store watch error");
+                        return Ended::Retry;
+                    }
+                    Some(None) => return Ended::Retry,
                 }
-                Some(Ok(WatchMessage::Progress { revision })) => progress(shared, revision),
-                Some(Err(StoreError::Compacted { .. })) => return Ended::Compacted,
-                Some(Err(error)) => {
-                    tracing::warn!(%error, prefix = %shared.resource.prefix, "watch cache: store watch error");
-                    return Ended::Retry;
-                }
-                None => return Ended::Retry,
-            },
+            }
             _ = ticker.tick() => {
                 let mut state = shared.state.write();
                 let revision = state.revision;
@@ -158,37 +208,59 @@ async fn pause(stop: &mut signal::Receiver<bool>, backoff: &mut Duration) -> boo
     }
 }
 
-/// Turns one store event into a change of the cache (decoding outside the lock) and
-/// applies it.
-fn apply(shared: &Shared, event: WatchEvent) {
-    let revision = event.kv.mod_revision;
-    // Only this task writes the state, so `prev` cannot change before the write lock.
-    let prev = shared.state.read().objects.get(&event.kv.key).cloned();
-    let change = match event.event_type {
-        EventType::Put => {
-            match CachedObject::decode(&shared.resource, &event.kv.key, &event.kv.value, revision) {
-                Ok(object) => {
+/// One store event, decoded (outside the lock) as far as it can be without the cache's
+/// current state.
+struct Decoded {
+    /// The event's revision.
+    revision: i64,
+    /// The key changed.
+    key: String,
+    /// The new object for a put (`Err` when undecodable), `None` for a delete.
+    object: Option<Result<CachedObject, DecodeError>>,
+}
+
+impl Decoded {
+    fn new(resource: &CacheResource, event: WatchEvent) -> Self {
+        let revision = event.kv.mod_revision;
+        let object = match event.event_type {
+            EventType::Put => {
+                Some(CachedObject::decode(resource, &event.kv.key, &event.kv.value, revision))
+            }
+            EventType::Delete => None,
+        };
+        Decoded { revision, key: event.kv.key, object }
+    }
+}
+
+/// Applies decoded store events, in order, under one acquisition of the state's lock, then
+/// publishes the new revision once.
+fn apply(shared: &Shared, batch: Vec<Decoded>) {
+    let Some(last) = batch.last().map(|d| d.revision) else { return };
+    {
+        let mut state = shared.state.write();
+        for decoded in batch {
+            let revision = decoded.revision;
+            let prev = state.objects.get(&decoded.key).cloned();
+            let change = match decoded.object {
+                Some(Ok(object)) => {
                     let kind =
                         if prev.is_some() { ChangeKind::Modified } else { ChangeKind::Added };
                     Some(Change::new(revision, kind, Arc::new(object), prev))
                 }
-                Err(error) => {
+                Some(Err(error)) => {
                     tracing::warn!(%error, "watch cache: skipping undecodable object");
                     // The object can no longer be served as it is: treat it as deleted.
                     prev.map(|p| deleted(p, revision))
                 }
+                None => prev.map(|p| deleted(p, revision)),
+            };
+            match change {
+                Some(change) => state.apply(Arc::new(change)),
+                None => state.revision = state.revision.max(revision),
             }
         }
-        EventType::Delete => prev.map(|p| deleted(p, revision)),
-    };
-    match change {
-        Some(change) => shared.state.write().apply(Arc::new(change)),
-        None => {
-            let mut state = shared.state.write();
-            state.revision = state.revision.max(revision);
-        }
     }
-    shared.revision.send_replace(revision);
+    shared.revision.send_replace(last);
 }
 
 /// The delete of `prev` at `revision`.

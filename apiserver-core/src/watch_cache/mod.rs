@@ -230,7 +230,11 @@ impl WatchCache {
             revision: revision_tx,
         });
         let (stop, stopped) = signal::channel(false);
-        tokio::spawn(ingest::follow(shared.clone(), stopped));
+        let follow = ingest::follow(shared.clone(), stopped);
+        match ingest::runtime() {
+            Some(runtime) => drop(runtime.spawn(follow)),
+            None => drop(tokio::spawn(follow)),
+        }
         Ok(Arc::new(WatchCache { shared, stop }))
     }
 

@@ -7,11 +7,14 @@ use serde_json::Value;
 
 use super::CacheResource;
 
+mod prune;
+mod scan;
+
 /// One object as the cache holds it, immutable and shared (`Arc`) by the index, the event
 /// window and every watcher.
 ///
-/// Built once per change: the stored JSON is parsed, `metadata.resourceVersion` set to the
-/// change's revision, serialized again, and the labels and selectable fields
+/// Built once per change: `metadata.resourceVersion` is spliced into the stored JSON and
+/// the labels and selectable fields
 /// ([`capstan_api_types::fields::field_set`]) extracted, so that lists and watches filter
 /// without parsing anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +57,29 @@ pub(crate) enum DecodeError {
 
 impl CachedObject {
     /// Decodes a stored value (JSON without `metadata.resourceVersion`) written at `revision`.
+    ///
+    /// The fast path parses only what the name, namespace, labels and selectable fields need
+    /// (skipping everything else without allocating) and splices
+    /// `"resourceVersion":"<revision>"` into the stored bytes instead of serializing again;
+    /// values whose top-level `metadata` is not an object take the full parse.
     pub(crate) fn decode(
+        resource: &CacheResource,
+        key: &str,
+        value: &[u8],
+        revision: i64,
+    ) -> Result<Self, DecodeError> {
+        let json_error = |source| DecodeError::Json { key: key.to_owned(), source };
+        let pruned = prune::parse(value).map_err(json_error)?;
+        let Some(at) = pruned.as_ref().and_then(|_| scan::top_level_metadata(value)) else {
+            return Self::decode_full(resource, key, value, revision);
+        };
+        let object = pruned.unwrap_or(Value::Null);
+        let json = scan::splice(value, at, revision);
+        Ok(Self::from_parts(resource, key, revision, json, &object))
+    }
+
+    /// [`CachedObject::decode`] by parsing the whole value and serializing it again.
+    fn decode_full(
         resource: &CacheResource,
         key: &str,
         value: &[u8],
@@ -66,6 +91,21 @@ impl CachedObject {
             return Err(DecodeError::NotObject { key: key.to_owned() });
         }
         set_resource_version(&mut object, revision);
+        let json = Bytes::from(
+            serde_json::to_vec(&object)
+                .map_err(|source| DecodeError::Json { key: key.to_owned(), source })?,
+        );
+        Ok(Self::from_parts(resource, key, revision, json, &object))
+    }
+
+    /// The cached object from its JSON and a (possibly pruned) parse of it.
+    fn from_parts(
+        resource: &CacheResource,
+        key: &str,
+        revision: i64,
+        json: Bytes,
+        object: &Value,
+    ) -> Self {
         let metadata = object.get("metadata");
         let text = |field: &str| {
             metadata.and_then(|m| m.get(field)).and_then(Value::as_str).map(str::to_owned)
@@ -85,19 +125,18 @@ impl CachedObject {
         let fields = capstan_api_types::fields::field_set(
             &resource.group,
             &resource.plural,
-            &object,
+            object,
             resource.namespaced,
         );
-        let json = Bytes::from(
-            serde_json::to_vec(&object)
-                .map_err(|source| DecodeError::Json { key: key.to_owned(), source })?,
-        );
-        Ok(CachedObject { key: key.to_owned(), namespace, name, revision, json, labels, fields })
+        CachedObject { key: key.to_owned(), namespace, name, revision, json, labels, fields }
     }
 
     /// The same object content re-stamped with another resourceVersion: what a DELETED event
     /// carries (the last state, at the delete's revision).
     pub(crate) fn with_revision(&self, revision: i64) -> Result<Self, DecodeError> {
+        if let Some(json) = scan::restamp(&self.json, self.revision, revision) {
+            return Ok(CachedObject { revision, json, ..self.clone() });
+        }
         let mut object: Value = serde_json::from_slice(&self.json)
             .map_err(|source| DecodeError::Json { key: self.key.clone(), source })?;
         set_resource_version(&mut object, revision);
