@@ -7,7 +7,7 @@ use super::Body;
 use crate::request::RequestInfo;
 use crate::status::ApiError;
 
-/// A request the API server forwards to a node (the kubelet issue implements it).
+/// A request the API server forwards to a node (implemented by the node agent).
 #[derive(Debug)]
 pub struct NodeProxyRequest {
     /// The parsed request (`pods`/`log`, `nodes`/`proxy`, namespace, name, the rest of the
