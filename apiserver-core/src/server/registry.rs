@@ -150,103 +150,10 @@ pub fn encode_for_store(obj: &mut Value) -> Result<Bytes, ApiError> {
 
 /// The stored JSON of an object with `"resourceVersion":"<revision>"` spliced into its
 /// top-level `metadata`, without parsing the object (the fast path of `GET`). `None`
-/// when the bytes are not an object with a `metadata` object.
+/// when the bytes are not an object with a `metadata` object. The watch cache stamps
+/// its objects the same way.
 pub fn splice_resource_version(stored: &[u8], revision: i64) -> Option<Bytes> {
-    let at = top_level_metadata(stored)?;
-    let rv = format!("\"resourceVersion\":\"{revision}\"");
-    let empty = stored[at..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
-    let mut out = Vec::with_capacity(stored.len() + rv.len() + 1);
-    out.extend_from_slice(&stored[..at]);
-    out.extend_from_slice(rv.as_bytes());
-    if !empty {
-        out.push(b',');
-    }
-    out.extend_from_slice(&stored[at..]);
-    Some(Bytes::from(out))
-}
-
-/// The index just after the `{` of the top-level `metadata` value.
-fn top_level_metadata(s: &[u8]) -> Option<usize> {
-    let mut i = skip_ws(s, 0);
-    if s.get(i) != Some(&b'{') {
-        return None;
-    }
-    i += 1;
-    loop {
-        i = skip_ws(s, i);
-        match s.get(i)? {
-            b'}' => return None,
-            b',' => {
-                i += 1;
-                continue;
-            }
-            b'"' => {}
-            _ => return None,
-        }
-        let key_end = skip_string(s, i)?;
-        let key = &s[i + 1..key_end - 1];
-        i = skip_ws(s, key_end);
-        if s.get(i) != Some(&b':') {
-            return None;
-        }
-        i = skip_ws(s, i + 1);
-        if key == b"metadata" {
-            return (s.get(i) == Some(&b'{')).then_some(i + 1);
-        }
-        i = skip_value(s, i)?;
-    }
-}
-
-fn skip_ws(s: &[u8], mut i: usize) -> usize {
-    while s.get(i).is_some_and(u8::is_ascii_whitespace) {
-        i += 1;
-    }
-    i
-}
-
-/// `s[i]` is `"`: the index after the closing quote.
-fn skip_string(s: &[u8], mut i: usize) -> Option<usize> {
-    i += 1;
-    loop {
-        match s.get(i)? {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-}
-
-/// The index after the value starting at `s[i]`.
-fn skip_value(s: &[u8], mut i: usize) -> Option<usize> {
-    match s.get(i)? {
-        b'"' => skip_string(s, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            loop {
-                match s.get(i)? {
-                    b'"' => {
-                        i = skip_string(s, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            while !matches!(s.get(i)?, b',' | b'}' | b']') {
-                i += 1;
-            }
-            Some(i)
-        }
-    }
+    crate::watch_cache::splice_resource_version(stored, revision)
 }
 
 #[cfg(test)]

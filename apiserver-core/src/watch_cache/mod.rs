@@ -25,6 +25,8 @@ mod history;
 mod ingest;
 mod list;
 mod object;
+
+pub(crate) use object::splice_resource_version;
 mod state;
 mod watcher;
 

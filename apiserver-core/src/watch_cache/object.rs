@@ -10,6 +10,8 @@ use super::CacheResource;
 mod prune;
 mod scan;
 
+pub(crate) use scan::splice_resource_version;
+
 /// One object as the cache holds it, immutable and shared (`Arc`) by the index, the event
 /// window and every watcher.
 ///

@@ -14,7 +14,7 @@ use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use capstan_apiserver_core::serve::{PlainTcp, TimeoutLayer, serve};
+use capstan_apiserver_core::serve::{PlainTcp, serve};
 use capstan_apiserver_core::server::ApiServer;
 use capstan_store::Storage;
 use capstan_store::memory::MemoryStore;
@@ -24,7 +24,6 @@ use tokio::net::TcpListener;
 use tokio::process::{Child, ChildStderr, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tower::Layer;
 
 /// The longest one kubectl invocation may take.
 const KUBECTL_DEADLINE: Duration = Duration::from_secs(60);
@@ -63,7 +62,8 @@ impl Harness {
         std::fs::write(&kubeconfig, kubeconfig_text(addr)).expect("write kubeconfig");
         let (stop, stopped) = oneshot::channel::<()>();
         let watches = api.clone();
-        let service = TimeoutLayer::default().layer(api);
+        // The API server applies request deadlines itself, as under `capstan up`.
+        let service = api;
         let serving = tokio::spawn(serve(listener, service, PlainTcp, async move {
             let _ = stopped.await;
             watches.shutdown();

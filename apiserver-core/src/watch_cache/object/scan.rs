@@ -22,6 +22,12 @@ pub(super) fn splice(stored: &[u8], at: usize, revision: i64) -> Bytes {
     Bytes::from(out)
 }
 
+/// `stored` with `"resourceVersion":"<revision>"` first in its top-level `metadata`;
+/// `None` when the bytes are not an object with a `metadata` object.
+pub(crate) fn splice_resource_version(stored: &[u8], revision: i64) -> Option<Bytes> {
+    Some(splice(stored, top_level_metadata(stored)?, revision))
+}
+
 /// `json` with the `"resourceVersion":"<old>"` that [`splice`] put first in its top-level
 /// `metadata` replaced by `"resourceVersion":"<new>"`; `None` when it is not there.
 pub(super) fn restamp(json: &[u8], old: i64, new: i64) -> Option<Bytes> {

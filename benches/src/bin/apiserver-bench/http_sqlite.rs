@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use capstan_apiserver_core::serve::{self, PlainTcp, TimeoutLayer};
+use capstan_apiserver_core::serve::{self, PlainTcp};
 use capstan_apiserver_core::server::ApiServer;
 use capstan_store::sqlite::{SqliteOptions, SqliteStore};
 use http::{Method, Request};
@@ -14,7 +14,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tower::Layer;
 
 use crate::in_process::collect;
 use crate::support::{self, BoxError, Latencies, Rate};
@@ -41,15 +40,10 @@ pub async fn run(connections: usize, duration: Duration) -> Result<HttpSqlite, B
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let watches = api.clone();
-    let serving = tokio::spawn(serve::serve(
-        listener,
-        TimeoutLayer::default().layer(api.clone()),
-        PlainTcp,
-        async move {
-            let _ = stopped.await;
-            watches.shutdown();
-        },
-    ));
+    let serving = tokio::spawn(serve::serve(listener, api.clone(), PlainTcp, async move {
+        let _ = stopped.await;
+        watches.shutdown();
+    }));
 
     // Creates: each connection writes `cm-<conn>-<i>` with a body built before timing.
     let started = Instant::now();
