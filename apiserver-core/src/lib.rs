@@ -13,6 +13,7 @@
 //! - [`table`]: server-side `Table` output with the columns `kubectl get` prints per kind.
 
 pub mod discovery;
+pub mod managed_fields;
 pub mod patch;
 pub mod request;
 pub mod serve;

@@ -1,4 +1,4 @@
-//! A built document: its JSON bytes and a stable content hash used for ETags and OpenAPI v3 `?hash=`.
+//! A built document: its bytes (JSON, or protobuf for `/openapi/v2`) and a stable content hash used for ETags and OpenAPI v3 `?hash=`.
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -19,7 +19,13 @@ impl Document {
         Document { body, hash }
     }
 
-    /// The JSON bytes (a cheap reference-counted clone).
+    /// Wraps already encoded bytes (another representation of a document) and hashes them.
+    pub fn from_bytes(body: Bytes) -> Self {
+        let hash = content_hash(&body);
+        Document { body, hash }
+    }
+
+    /// The bytes (a cheap reference-counted clone).
     pub fn body(&self) -> Bytes {
         self.body.clone()
     }

@@ -12,19 +12,22 @@
 //! | `/apis` | [`api_group_list`] (or [`aggregated_as`]`(false, …)`) | same |
 //! | `/apis/{group}` | [`api_group`] | `application/json` |
 //! | `/api/v1`, `/apis/{group}/{version}` | [`api_resource_list`] | `application/json` |
-//! | `/openapi/v2` | [`openapi_v2`] (a [`Document`] with an ETag) | `application/json` |
+//! | `/openapi/v2` | [`negotiate_v2`], then [`openapi_v2`] or [`openapi_v2_protobuf`] (a [`Document`] with an ETag) | `application/json` / [`OPENAPI_V2_PROTOBUF_CONTENT_TYPE`] |
 //! | `/openapi/v3` | [`openapi_v3_index`] | `application/json` |
 //! | `/openapi/v3/{api/v1 \| apis/g/v}` | [`openapi_v3_group`] (+ [`check_v3_hash`] for `?hash=`) | `application/json` |
 //!
 //! Only the preferred version of each group is served (see [`served_group_versions`]), as
 //! the shared plan decides for this first cut.
 //!
-//! Responses whose body depends on `Accept` (`/api`, `/apis`) should carry `Vary: Accept`.
+//! Responses whose body depends on `Accept` (`/api`, `/apis`, `/openapi/v2`) should carry
+//! `Vary: Accept`.
 
 mod aggregated;
 mod document;
 mod groups;
 mod openapi;
+mod openapi_v2_pb;
+pub mod openapi_v2_proto;
 mod operations;
 mod schemas;
 mod version;
@@ -39,8 +42,10 @@ pub use groups::{
     served_group_versions,
 };
 pub use openapi::{
-    OPENAPI_V3_IMMUTABLE_CACHE_CONTROL, OPENAPI_V3_MUTABLE_CACHE_CONTROL, V3HashCheck,
-    check_v3_hash, openapi_v2, openapi_v3_group, openapi_v3_index, v3_path_for,
+    OPENAPI_V2_PROTOBUF_CONTENT_TYPE, OPENAPI_V2_PROTOBUF_DEPRECATED_CONTENT_TYPE,
+    OPENAPI_V3_IMMUTABLE_CACHE_CONTROL, OPENAPI_V3_MUTABLE_CACHE_CONTROL, V2Format, V3HashCheck,
+    check_v3_hash, negotiate_v2, openapi_v2, openapi_v2_protobuf, openapi_v3_group,
+    openapi_v3_index, v3_path_for,
 };
 pub use version::{GIT_VERSION, MAJOR, MINOR, version_info};
 
@@ -58,5 +63,6 @@ pub fn warm_up() {
         aggregated_as(legacy, AggregatedVersion::V2);
     }
     openapi_v2();
+    openapi_v2_protobuf();
     openapi_v3_index();
 }

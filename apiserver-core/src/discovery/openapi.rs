@@ -164,13 +164,91 @@ fn build_v2() -> Document {
 
 /// The `/openapi/v2` swagger 2.0 document (JSON), built once. Its [`Document::etag`] is the
 /// `ETag` to send (answer `If-None-Match` with 304).
-///
-/// client-go's `OpenAPISchema()` asks for the gnostic protobuf form
-/// (`application/com.github.proto-openapi.spec.v2@v1.0+protobuf`), which is not produced
-/// here; kubectl 1.27+ reads OpenAPI v3 for `explain`, `apply` and field-validation checks.
 pub fn openapi_v2() -> &'static Document {
     static DOC: OnceLock<Document> = OnceLock::new();
     DOC.get_or_init(build_v2)
+}
+
+/// The media type of gnostic's protobuf form of `/openapi/v2`, which Kubernetes sends as
+/// the `Content-Type` whichever of the two protobuf names was asked for.
+pub const OPENAPI_V2_PROTOBUF_CONTENT_TYPE: &str =
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/// The older name of [`OPENAPI_V2_PROTOBUF_CONTENT_TYPE`], the one client-go's
+/// `OpenAPISchema()` asks for.
+pub const OPENAPI_V2_PROTOBUF_DEPRECATED_CONTENT_TYPE: &str =
+    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+/// The `/openapi/v2` document as gnostic's protobuf `openapi.v2.Document`, converted once
+/// from [`openapi_v2`]'s JSON. Its ETag is the hash of the protobuf bytes, so it differs
+/// from the JSON one (responses carry `Vary: Accept`).
+pub fn openapi_v2_protobuf() -> &'static Document {
+    static DOC: OnceLock<Document> = OnceLock::new();
+    DOC.get_or_init(|| {
+        // The JSON was serialized from a `Value` here, so it parses back.
+        let json: Value = serde_json::from_slice(&openapi_v2().body()).unwrap_or_default();
+        Document::from_bytes(Bytes::from(super::openapi_v2_pb::encode(&json)))
+    })
+}
+
+/// A representation of `/openapi/v2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V2Format {
+    /// Swagger 2.0 JSON, `application/json`.
+    Json,
+    /// gnostic's protobuf, [`OPENAPI_V2_PROTOBUF_CONTENT_TYPE`].
+    Protobuf,
+}
+
+impl V2Format {
+    /// The `Content-Type` of the response.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            V2Format::Json => "application/json",
+            V2Format::Protobuf => OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+        }
+    }
+
+    /// The document in this representation.
+    pub fn document(self) -> &'static Document {
+        match self {
+            V2Format::Json => openapi_v2(),
+            V2Format::Protobuf => openapi_v2_protobuf(),
+        }
+    }
+}
+
+/// Picks the representation of `/openapi/v2` for an `Accept` header as kube-openapi does:
+/// clauses by quality (concrete types before wildcards), the first that names JSON, either
+/// protobuf name, or a wildcard wins (a wildcard gets JSON); an empty header means `*/*`.
+/// `None` means 406 Not Acceptable.
+pub fn negotiate_v2(accept: &str) -> Option<V2Format> {
+    let accept = if accept.trim().is_empty() { "*/*" } else { accept };
+    let mut clauses: Vec<(f32, u8, &str, &str)> = accept
+        .split(',')
+        .filter_map(|clause| {
+            let mut parts = clause.split(';').map(str::trim);
+            let (kind, subtype) = parts.next()?.split_once('/')?;
+            let q = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim() == "q")
+                .map_or(1.0, |(_, v)| v.trim().parse::<f32>().unwrap_or(0.0));
+            let specificity = u8::from(kind != "*") + u8::from(subtype != "*");
+            (q > 0.0).then_some((q, specificity, kind, subtype))
+        })
+        .collect();
+    clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    let protobuf = [OPENAPI_V2_PROTOBUF_CONTENT_TYPE, OPENAPI_V2_PROTOBUF_DEPRECATED_CONTENT_TYPE]
+        .map(|t| t.trim_start_matches("application/"));
+    clauses.into_iter().find_map(|(_, _, kind, subtype)| {
+        if kind != "application" && kind != "*" {
+            return None;
+        }
+        match subtype {
+            "*" | "json" => Some(V2Format::Json),
+            s if protobuf.iter().any(|p| p.eq_ignore_ascii_case(s)) => Some(V2Format::Protobuf),
+            _ => None,
+        }
+    })
 }
 
 // ---------------------------------------------------------------- v3
@@ -488,6 +566,24 @@ mod tests {
         let quantity =
             &doc["components"]["schemas"]["io.k8s.apimachinery.pkg.api.resource.Quantity"];
         assert!(quantity["oneOf"].is_array());
+    }
+
+    #[test]
+    fn v2_negotiation() {
+        let pb = OPENAPI_V2_PROTOBUF_DEPRECATED_CONTENT_TYPE;
+        assert_eq!(negotiate_v2(pb), Some(V2Format::Protobuf));
+        assert_eq!(negotiate_v2(OPENAPI_V2_PROTOBUF_CONTENT_TYPE), Some(V2Format::Protobuf));
+        assert_eq!(negotiate_v2(""), Some(V2Format::Json));
+        assert_eq!(negotiate_v2("*/*"), Some(V2Format::Json));
+        assert_eq!(negotiate_v2("application/json"), Some(V2Format::Json));
+        assert_eq!(negotiate_v2(&format!("*/*, {pb}")), Some(V2Format::Protobuf));
+        assert_eq!(negotiate_v2(&format!("{pb};q=0.5, application/json")), Some(V2Format::Json));
+        assert_eq!(negotiate_v2(&format!("{pb};q=0, text/plain")), None);
+        assert_eq!(negotiate_v2("application/yaml"), None);
+        assert_eq!(V2Format::Protobuf.content_type(), OPENAPI_V2_PROTOBUF_CONTENT_TYPE);
+        let (json, proto) = (V2Format::Json.document(), V2Format::Protobuf.document());
+        assert_ne!(json.etag(), proto.etag());
+        assert_ne!(json.body(), proto.body());
     }
 
     #[test]

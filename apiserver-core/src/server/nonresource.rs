@@ -51,18 +51,32 @@ pub(crate) fn serve(req: &ApiRequest) -> Result<Response<Body>, ApiError> {
         ["apis", group, version] => {
             discovery::api_resource_list(group, version).map_or_else(|| Err(not_found_path()), json)
         }
-        ["openapi", "v2"] => Ok(document(req, discovery::openapi_v2(), None)),
+        ["openapi", "v2"] => {
+            let format = discovery::negotiate_v2(accept).ok_or_else(|| {
+                ApiError::not_acceptable(&[
+                    "application/json",
+                    discovery::OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+                    discovery::OPENAPI_V2_PROTOBUF_DEPRECATED_CONTENT_TYPE,
+                ])
+            })?;
+            let mut r = document(req, format.document(), format.content_type(), None);
+            r.headers_mut().insert(VARY, HeaderValue::from_static("Accept"));
+            Ok(r)
+        }
         ["openapi", "v3"] => json(discovery::openapi_v3_index()),
         ["openapi", "v3", ..] => {
             let rest = path.trim_start_matches("/openapi/v3/");
             match discovery::check_v3_hash(rest, req.query.get("hash")) {
                 V3HashCheck::NotFound => Err(not_found_path()),
                 V3HashCheck::Serve(doc) => {
-                    Ok(document(req, doc, Some(discovery::OPENAPI_V3_MUTABLE_CACHE_CONTROL)))
+                    Ok(document(req, doc, JSON, Some(discovery::OPENAPI_V3_MUTABLE_CACHE_CONTROL)))
                 }
-                V3HashCheck::Immutable(doc) => {
-                    Ok(document(req, doc, Some(discovery::OPENAPI_V3_IMMUTABLE_CACHE_CONTROL)))
-                }
+                V3HashCheck::Immutable(doc) => Ok(document(
+                    req,
+                    doc,
+                    JSON,
+                    Some(discovery::OPENAPI_V3_IMMUTABLE_CACHE_CONTROL),
+                )),
                 V3HashCheck::Redirect(location) => {
                     let mut r = response::text(StatusCode::MOVED_PERMANENTLY, "");
                     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -76,9 +90,13 @@ pub(crate) fn serve(req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     }
 }
 
+const JSON: &str = "application/json";
+
+/// A cached document with its ETag, or 304 Not Modified when `If-None-Match` names it.
 fn document(
     req: &ApiRequest,
     doc: &Document,
+    content_type: &'static str,
     cache_control: Option<&'static str>,
 ) -> Response<Body> {
     let if_none_match =
@@ -88,9 +106,9 @@ fn document(
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         r
     } else {
-        response::with_body(StatusCode::OK, "application/json", doc.body())
+        response::with_body(StatusCode::OK, content_type, doc.body())
     };
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&doc.etag()) {
         r.headers_mut().insert(ETAG, v);
     }

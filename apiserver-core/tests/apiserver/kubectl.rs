@@ -1,4 +1,4 @@
-//! Real `kubectl` binaries (on the PATH, 1.27 and 1.33) against the API server served over loopback HTTP.
+//! Real `kubectl` binaries (on the PATH, 1.27, 1.33, and 1.28–1.31 for OpenAPI) against the API server served over loopback HTTP.
 //!
 //! Each test starts an [`ApiServer`] in-process on `127.0.0.1:0` with
 //! [`serve`](capstan_apiserver_core::serve::serve), writes a kubeconfig into a temporary
@@ -30,13 +30,13 @@ const KUBECTL_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Which store the server under test runs on.
 #[derive(Debug, Clone, Copy)]
-enum StoreKind {
+pub(crate) enum StoreKind {
     Memory,
     Sqlite,
 }
 
 /// The API server on loopback plus a kubeconfig pointing at it.
-struct Harness {
+pub(crate) struct Harness {
     dir: tempfile::TempDir,
     kubeconfig: PathBuf,
     kubectl: PathBuf,
@@ -45,7 +45,7 @@ struct Harness {
 }
 
 impl Harness {
-    async fn start(kubectl: PathBuf, store: StoreKind) -> Harness {
+    pub(crate) async fn start(kubectl: PathBuf, store: StoreKind) -> Harness {
         let dir = tempfile::tempdir().expect("temporary directory");
         let store: Arc<dyn Storage> = match store {
             StoreKind::Memory => Arc::new(MemoryStore::new()),
@@ -87,7 +87,7 @@ impl Harness {
     }
 
     /// Runs kubectl to completion (within [`KUBECTL_DEADLINE`]).
-    async fn run(&self, args: &[&str]) -> Result<Run, String> {
+    pub(crate) async fn run(&self, args: &[&str]) -> Result<Run, String> {
         let child =
             self.command(args).spawn().map_err(|e| format!("spawn kubectl {args:?}: {e}"))?;
         let output = tokio::time::timeout(KUBECTL_DEADLINE, child.wait_with_output())
@@ -98,7 +98,7 @@ impl Harness {
     }
 
     /// Runs kubectl and requires exit code 0.
-    async fn ok(&self, args: &[&str]) -> Result<Run, String> {
+    pub(crate) async fn ok(&self, args: &[&str]) -> Result<Run, String> {
         let run = self.run(args).await?;
         if run.code != Some(0) {
             return Err(format!("expected success, got {run}"));
@@ -107,7 +107,7 @@ impl Harness {
     }
 
     /// Writes a file into the harness's directory.
-    fn file(&self, name: &str, text: &str) -> Result<String, String> {
+    pub(crate) fn file(&self, name: &str, text: &str) -> Result<String, String> {
         let path = self.dir.path().join(name);
         std::fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
         Ok(path.display().to_string())
@@ -115,7 +115,7 @@ impl Harness {
 
     /// Creates a namespace from a manifest (`create -f` sends JSON with every kubectl;
     /// `create namespace` sends protobuf from 1.32 on).
-    async fn namespace(&self, ns: &str) -> Result<(), String> {
+    pub(crate) async fn namespace(&self, ns: &str) -> Result<(), String> {
         let file = self.file(
             &format!("{ns}-namespace.yaml"),
             &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
@@ -139,7 +139,7 @@ impl Harness {
         Ok(())
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -162,11 +162,11 @@ fn kubeconfig_text(addr: SocketAddr) -> String {
 }
 
 /// One finished kubectl invocation.
-struct Run {
+pub(crate) struct Run {
     args: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -179,28 +179,28 @@ impl Run {
         }
     }
 
-    fn expect_stdout(&self, want: &str) -> Result<&Run, String> {
+    pub(crate) fn expect_stdout(&self, want: &str) -> Result<&Run, String> {
         if self.stdout.trim_end() != want {
             return Err(format!("expected stdout {want:?}, got {self}"));
         }
         Ok(self)
     }
 
-    fn expect_stdout_contains(&self, want: &str) -> Result<&Run, String> {
+    pub(crate) fn expect_stdout_contains(&self, want: &str) -> Result<&Run, String> {
         if !self.stdout.contains(want) {
             return Err(format!("expected stdout containing {want:?}, got {self}"));
         }
         Ok(self)
     }
 
-    fn expect_stderr_contains(&self, want: &str) -> Result<&Run, String> {
+    pub(crate) fn expect_stderr_contains(&self, want: &str) -> Result<&Run, String> {
         if !self.stderr.contains(want) {
             return Err(format!("expected stderr containing {want:?}, got {self}"));
         }
         Ok(self)
     }
 
-    fn json(&self) -> Result<serde_json::Value, String> {
+    pub(crate) fn json(&self) -> Result<serde_json::Value, String> {
         serde_json::from_str(&self.stdout).map_err(|e| format!("stdout is not JSON ({e}): {self}"))
     }
 }
@@ -215,7 +215,7 @@ impl std::fmt::Display for Run {
     }
 }
 
-fn ensure(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
+pub(crate) fn ensure(condition: bool, message: impl FnOnce() -> String) -> Result<(), String> {
     if condition { Ok(()) } else { Err(message()) }
 }
 
@@ -225,7 +225,7 @@ fn has_row(text: &str, columns: &[&str]) -> bool {
 }
 
 /// The kubectl on the PATH; a missing one fails the test.
-fn kubectl_on_path() -> PathBuf {
+pub(crate) fn kubectl_on_path() -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .map(|dir| dir.join("kubectl"))
@@ -240,7 +240,7 @@ fn kubectl_on_path() -> PathBuf {
 }
 
 /// A versioned kubectl (`kubectl.1.27`) in the folder the PATH's kubectl links into.
-fn versioned_kubectl(version: &str) -> PathBuf {
+pub(crate) fn versioned_kubectl(version: &str) -> PathBuf {
     let on_path = kubectl_on_path();
     let real = std::fs::canonicalize(&on_path).unwrap_or(on_path);
     let dir = real.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -262,8 +262,13 @@ macro_rules! scenarios {
     };
 }
 
-/// Scenarios every kubectl version passes, run in order, each in its own namespace.
-const COMMON: &[(&str, Scenario)] = scenarios![
+/// Every scenario, run in order with each kubectl version (one server per version), each
+/// in its own namespace. The typed `kubectl create <kind>` generators send JSON bodies from
+/// kubectl 1.27 and `application/vnd.kubernetes.protobuf` ones from 1.32 on. kubectl 1.27
+/// and 1.28 read `/openapi/v2` in gnostic's protobuf for every `apply`, `diff`, `explain`,
+/// `create -f` with validation or `--dry-run`; 1.29 and later read OpenAPI v3 there, and v2
+/// only for `explain --output=plaintext-openapiv2`.
+const ALL: &[(&str, Scenario)] = scenarios![
     version,
     api_resources,
     api_versions,
@@ -282,18 +287,10 @@ const COMMON: &[(&str, Scenario)] = scenarios![
     get_with_selectors_and_several_resources,
     create_from_malformed_yaml,
     create_with_an_invalid_name,
-];
-
-/// Typed `kubectl create <kind>` generators: kubectl 1.27 sends JSON bodies, kubectl 1.32
-/// and later `application/vnd.kubernetes.protobuf` ones.
-const TYPED_CREATE: &[(&str, Scenario)] =
-    scenarios![create_namespace, create_configmap_from_literal];
-
-/// Scenarios that need the OpenAPI documents as kubectl fetches them. kubectl 1.27 asks
-/// for `/openapi/v2` in protobuf (client-side validation, `explain`) and fails on the
-/// JSON answer, so these run with kubectl 1.32 and 1.33 only until that is served.
-const OPENAPI: &[(&str, Scenario)] = scenarios![
+    create_namespace,
+    create_configmap_from_literal,
     apply_deployment,
+    apply_merges_containers_by_name,
     patch_every_type,
     scale_deployment,
     dry_run_server,
@@ -302,11 +299,25 @@ const OPENAPI: &[(&str, Scenario)] = scenarios![
     server_side_apply,
 ];
 
-/// Runs every scenario against a fresh server with one kubectl; fails listing every
-/// scenario that failed.
-async fn drive(kubectl: PathBuf, store: StoreKind, lists: &[&[(&str, Scenario)]]) {
-    let harness = Harness::start(kubectl.clone(), store).await;
-    let scenarios: Vec<&(&str, Scenario)> = lists.iter().flat_map(|list| list.iter()).collect();
+/// The scenarios that read the OpenAPI documents, run with the kubectl versions between
+/// the ones [`ALL`] runs with (1.28–1.31).
+const OPENAPI: &[(&str, Scenario)] = scenarios![
+    apply_deployment,
+    apply_merges_containers_by_name,
+    dry_run_server,
+    explain,
+    validate_strict_and_warn,
+    server_side_apply,
+];
+
+/// Runs `scenarios` against a fresh server with one kubectl; the report of every scenario
+/// that failed, if any did.
+async fn failures(
+    kubectl: &Path,
+    store: StoreKind,
+    scenarios: &[(&str, Scenario)],
+) -> Option<String> {
+    let harness = Harness::start(kubectl.to_path_buf(), store).await;
     let mut failures = Vec::new();
     for (index, (name, scenario)) in scenarios.iter().enumerate() {
         let namespace = format!("s{index}-{}", name.replace('_', "-"));
@@ -322,29 +333,47 @@ async fn drive(kubectl: PathBuf, store: StoreKind, lists: &[&[(&str, Scenario)]]
         }
     }
     harness.stop().await;
-    assert!(
-        failures.is_empty(),
-        "{} of {} kubectl scenarios failed with {} ({store:?} store):\n{}",
-        failures.len(),
-        scenarios.len(),
-        kubectl.display(),
-        failures.join("\n\n")
-    );
+    (!failures.is_empty()).then(|| {
+        format!(
+            "{} of {} kubectl scenarios failed with {} ({store:?} store):\n{}",
+            failures.len(),
+            scenarios.len(),
+            kubectl.display(),
+            failures.join("\n\n")
+        )
+    })
+}
+
+/// Runs `scenarios` with one kubectl and fails listing every scenario that failed.
+async fn drive(kubectl: PathBuf, store: StoreKind, scenarios: &[(&str, Scenario)]) {
+    if let Some(report) = failures(&kubectl, store, scenarios).await {
+        panic!("{report}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_on_path_drives_the_api_server_on_sqlite() {
-    drive(kubectl_on_path(), StoreKind::Sqlite, &[COMMON, OPENAPI, TYPED_CREATE]).await;
+    drive(kubectl_on_path(), StoreKind::Sqlite, ALL).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_1_27_drives_the_api_server() {
-    drive(versioned_kubectl("1.27"), StoreKind::Memory, &[COMMON, TYPED_CREATE]).await;
+    drive(versioned_kubectl("1.27"), StoreKind::Memory, ALL).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_1_33_drives_the_api_server() {
-    drive(versioned_kubectl("1.33"), StoreKind::Memory, &[COMMON, OPENAPI, TYPED_CREATE]).await;
+    drive(versioned_kubectl("1.33"), StoreKind::Memory, ALL).await;
+}
+
+/// kubectl 1.28 to 1.31 one after the other (a fresh server each): the OpenAPI scenarios.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_1_28_to_1_31_read_the_openapi_documents() {
+    let mut reports = Vec::new();
+    for version in ["1.28", "1.29", "1.30", "1.31"] {
+        reports.extend(failures(&versioned_kubectl(version), StoreKind::Memory, OPENAPI).await);
+    }
+    assert!(reports.is_empty(), "{}", reports.join("\n\n"));
 }
 
 // ---- scenarios ----
@@ -469,6 +498,48 @@ async fn apply_deployment(h: &Harness, ns: &str) -> Result<(), String> {
     h.ok(&["get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image} {.metadata.generation}"])
         .await?
         .expect_stdout("3 nginx:1.28 2")?;
+    Ok(())
+}
+
+fn two_container_deployment(ns: &str, side: Option<&str>) -> String {
+    let side = side
+        .map(|image| format!("      - name: side\n        image: {image}\n"))
+        .unwrap_or_default();
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: merge\n  namespace: {ns}\n\
+         spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: merge\n  template:\n    metadata:\n      labels:\n        app: merge\n\
+         \x20   spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n{side}"
+    )
+}
+
+/// Client-side apply computes a three-way strategic merge patch from the OpenAPI schema's
+/// `x-kubernetes-patch-merge-key`: containers merge by name, so a field another client set
+/// survives, and a container dropped from the manifest is deleted by name.
+async fn apply_merges_containers_by_name(h: &Harness, ns: &str) -> Result<(), String> {
+    let file = format!("{ns}-merge.yaml");
+    let path = h.file(&file, &two_container_deployment(ns, Some("busybox:1")))?;
+    h.ok(&["apply", "-f", &path]).await?.expect_stdout("deployment.apps/merge created")?;
+    let env = r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"MODE","value":"fast"}]}]}}}}"#;
+    h.ok(&["patch", "deploy", "merge", "-n", ns, "-p", env])
+        .await?
+        .expect_stdout("deployment.apps/merge patched")?;
+    let path = h.file(&file, &two_container_deployment(ns, Some("busybox:2")))?;
+    let run = h.ok(&["apply", "-f", &path]).await?;
+    run.expect_stdout("deployment.apps/merge configured")?;
+    ensure(!run.stderr.contains("error calculating patch"), || format!("no OpenAPI patch: {run}"))?;
+    let containers = "jsonpath={.spec.template.spec.containers[*].name} \
+                      {.spec.template.spec.containers[0].env[0].value} \
+                      {.spec.template.spec.containers[*].image}";
+    h.ok(&["get", "deploy", "merge", "-n", ns, "-o", containers])
+        .await?
+        .expect_stdout("web side fast nginx:1.27 busybox:2")?;
+    let path = h.file(&file, &two_container_deployment(ns, None))?;
+    h.ok(&["apply", "-f", &path]).await?.expect_stdout("deployment.apps/merge configured")?;
+    h.ok(&["get", "deploy", "merge", "-n", ns, "-o", containers])
+        .await?
+        .expect_stdout("web fast nginx:1.27")?;
+    // Nothing changed since the last apply: the server-side dry-run diff is empty.
+    h.ok(&["diff", "-f", &path]).await?.expect_stdout("")?;
     Ok(())
 }
 
@@ -673,6 +744,21 @@ async fn explain(h: &Harness, _ns: &str) -> Result<(), String> {
         .expect_stdout_contains("integer")?;
     let run = h.ok(&["explain", "pods"]).await?;
     run.expect_stdout_contains("Pod")?.expect_stdout_contains("spec")?;
+    let run = h.ok(&["explain", "deployment.spec.template"]).await?;
+    run.expect_stdout_contains("Deployment")?
+        .expect_stdout_contains("template <PodTemplateSpec>")?
+        .expect_stdout_contains("metadata")?;
+    // The OpenAPI v2 printer reads `/openapi/v2` in protobuf with every kubectl version.
+    let run = h
+        .ok(&[
+            "explain",
+            "deployment.spec.template.spec.containers",
+            "--output=plaintext-openapiv2",
+        ])
+        .await?;
+    run.expect_stdout_contains("RESOURCE: containers <[]Object>")?
+        .expect_stdout_contains("A single application container")?
+        .expect_stdout_contains("image\t<string>")?;
     Ok(())
 }
 
@@ -987,10 +1073,14 @@ async fn validate_strict_and_warn(h: &Harness, ns: &str) -> Result<(), String> {
     let manifest = deployment_with_unknown_field(ns);
     ensure(manifest.contains("  foo: 1\n"), || format!("no unknown field in {manifest}"))?;
     let file = h.file(&format!("{ns}-unknown.yaml"), &manifest)?;
-    let run = h.run(&["create", "-f", &file, "--validate=strict"]).await?;
-    ensure(run.code == Some(1), || format!("--validate=strict must fail: {run}"))?;
-    run.expect_stderr_contains("Error from server (BadRequest)")?
-        .expect_stderr_contains("strict decoding error: unknown field \"spec.foo\"")?;
+    // `--validate` defaults to strict: with and without the flag, the server rejects it.
+    for flags in [&["--validate=strict"][..], &[]] {
+        let args = [&["create", "-f", file.as_str()][..], flags].concat();
+        let run = h.run(&args).await?;
+        ensure(run.code == Some(1), || format!("strict validation must fail: {run}"))?;
+        run.expect_stderr_contains("Error from server (BadRequest)")?
+            .expect_stderr_contains("strict decoding error: unknown field \"spec.foo\"")?;
+    }
     let run = h.run(&["get", "deploy", "web", "-n", ns]).await?;
     ensure(run.code == Some(1), || format!("a strict failure must store nothing: {run}"))?;
     run.expect_stderr_contains("NotFound")?;
@@ -1019,4 +1109,66 @@ async fn server_side_apply(h: &Harness, ns: &str) -> Result<(), String> {
         .expect_stdout("configmap/ssa serverside-applied")?;
     h.ok(&["get", "cm", "ssa", "-n", ns, "-o", "jsonpath={.data.a}"]).await?.expect_stdout("2")?;
     Ok(())
+}
+
+// ---- the documents kubectl fetches ----
+
+/// `GET /openapi/v2` with an `Accept` and optional `If-None-Match`, in-process.
+async fn openapi_v2(
+    server: &ApiServer,
+    accept: &str,
+    if_none_match: Option<&str>,
+) -> http::Response<bytes::Bytes> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut request = http::Request::get("/openapi/v2").header("accept", accept);
+    if let Some(etag) = if_none_match {
+        request = request.header("if-none-match", etag);
+    }
+    let request = request.body(http_body_util::Full::new(bytes::Bytes::new())).expect("request");
+    let response = server.clone().oneshot(request).await.expect("infallible");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    http::Response::from_parts(parts, body)
+}
+
+/// client-go's `OpenAPISchema()`: `/openapi/v2` in gnostic's protobuf, with the content
+/// type, `Vary` and ETag handling Kubernetes has, decodable as `openapi.v2.Document`.
+#[tokio::test]
+async fn openapi_v2_is_served_in_protobuf_as_client_go_asks() {
+    use capstan_apiserver_core::discovery::{
+        OPENAPI_V2_PROTOBUF_CONTENT_TYPE, OPENAPI_V2_PROTOBUF_DEPRECATED_CONTENT_TYPE,
+        openapi_v2_proto,
+    };
+    use prost::Message;
+    let store: Arc<dyn Storage> = Arc::new(MemoryStore::new());
+    let server = ApiServer::builder().store(store).build().await.expect("build the API server");
+    let header = |r: &http::Response<bytes::Bytes>, name: &str| {
+        r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    };
+    let mut etags = Vec::new();
+    for accept in [OPENAPI_V2_PROTOBUF_DEPRECATED_CONTENT_TYPE, OPENAPI_V2_PROTOBUF_CONTENT_TYPE] {
+        let r = openapi_v2(&server, accept, None).await;
+        assert_eq!(r.status(), http::StatusCode::OK);
+        assert_eq!(header(&r, "content-type"), OPENAPI_V2_PROTOBUF_CONTENT_TYPE);
+        assert_eq!(header(&r, "vary"), "Accept");
+        let doc = openapi_v2_proto::Document::decode(r.body().clone()).expect("a Document");
+        assert_eq!(doc.swagger, "2.0");
+        let paths = doc.paths.expect("paths").path;
+        assert!(paths.iter().any(|p| p.name == "/apis/apps/v1/namespaces/{namespace}/deployments"));
+        let etag = header(&r, "etag");
+        let cached = openapi_v2(&server, accept, Some(&etag)).await;
+        assert_eq!(cached.status(), http::StatusCode::NOT_MODIFIED);
+        assert!(cached.body().is_empty());
+        etags.push(etag);
+    }
+    assert_eq!(etags[0], etags[1], "both protobuf names get the same document");
+    let json = openapi_v2(&server, "application/json", None).await;
+    assert_eq!(header(&json, "content-type"), "application/json");
+    assert_eq!(header(&json, "vary"), "Accept");
+    assert_ne!(header(&json, "etag"), etags[0], "each representation has its own ETag");
+    let stale = openapi_v2(&server, "application/json", Some(&etags[0])).await;
+    assert_eq!(stale.status(), http::StatusCode::OK, "the protobuf ETag does not match JSON");
+    let refused = openapi_v2(&server, "application/yaml", None).await;
+    assert_eq!(refused.status(), http::StatusCode::NOT_ACCEPTABLE);
 }

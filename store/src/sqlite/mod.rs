@@ -15,8 +15,8 @@
 //! - writes (`writer.rs`, `apply.rs`) — one writer thread owns the write connection and does group commit: it drains
 //!   every queued transaction into one SQLite transaction and one fsync, then publishes the
 //!   events and answers. Each writing transaction still gets its own revision.
-//! - reads (`reads.rs`) — a pool of read-only connections on blocking threads; each read is one
-//!   snapshot.
+//! - reads (`reads.rs`) — a pool of read-only connections; each read is one snapshot. Point
+//!   reads run on the calling thread when a connection is idle, ranges on blocking threads.
 //! - watch (`history.rs`) — the shared [`EventLog`] ring for recent events, the log table for older ones.
 //! - leases (`leases.rs`) — granted with an absolute expiry, revoked by the writer when they expire,
 //!   surviving restarts.
@@ -107,7 +107,8 @@ impl Default for SqliteOptions {
 /// The SQLite [`Storage`] backend. See the [module documentation](self).
 ///
 /// Threads: one writer thread (owning the only write connection, the revision counter and
-/// the lease table) and tokio's blocking pool for reads. No lock is held across an await or
+/// the lease table) and tokio's blocking pool for ranges (point reads run on the caller
+/// when a pooled connection is idle). No lock is held across an await or
 /// a query; the only locks are the read pool's idle list and the [`EventLog`]'s (taken by
 /// the writer after its commit). Dropping the store finishes the queued writes and joins
 /// the writer thread (a short block of the dropping thread); open watches then end.
@@ -230,8 +231,14 @@ impl std::fmt::Debug for SqliteStore {
 impl KvRead for SqliteStore {
     async fn get(&self, key: &str, revision: Revision) -> Result<GetResponse> {
         limits::check_key(key)?;
-        let key = key.to_owned();
-        self.reads.run(move |tx, meta| reads::get(tx, meta, &key, revision)).await
+        let read = |tx: &rusqlite::Transaction<'_>, meta| reads::get(tx, meta, key, revision);
+        match self.reads.try_run_here(read) {
+            Ok(result) => result,
+            Err(_) => {
+                let key = key.to_owned();
+                self.reads.run(move |tx, meta| reads::get(tx, meta, &key, revision)).await
+            }
+        }
     }
 
     async fn range(&self, request: RangeRequest) -> Result<RangeResponse> {

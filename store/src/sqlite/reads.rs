@@ -1,5 +1,7 @@
 //! Reads: a small pool of read-only connections (WAL lets them run beside the writer), each
-//! read one SQLite read transaction, i.e. one consistent snapshot, on a blocking thread.
+//! read one SQLite read transaction, i.e. one consistent snapshot. Point reads run on the
+//! calling thread when a connection is idle; ranges (and point reads that find the pool
+//! busy) run on a blocking thread.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -64,6 +66,27 @@ impl ReadPool {
     }
 }
 
+impl ReadPool {
+    /// Runs a short read on the calling thread if a connection is idle right now, or
+    /// returns `read` back to the caller. A point read on an idle pooled connection takes
+    /// microseconds, less than handing it to a blocking thread and waking the caller again;
+    /// WAL readers never wait for the writer, so this does not block on writes.
+    pub(crate) fn try_run_here<T, F>(&self, read: F) -> std::result::Result<Result<T>, F>
+    where
+        F: FnOnce(&Transaction<'_>, Meta) -> Result<T>,
+    {
+        let Ok(_permit) = self.permits.try_acquire() else {
+            return Err(read);
+        };
+        let Some(mut conn) = self.idle.lock().pop() else {
+            return Err(read);
+        };
+        let result = snapshot(&mut conn, read);
+        self.idle.lock().push(conn);
+        Ok(result)
+    }
+}
+
 fn snapshot<T>(
     conn: &mut Connection,
     read: impl FnOnce(&Transaction<'_>, Meta) -> Result<T>,
@@ -90,6 +113,11 @@ fn check_revision(revision: Revision, meta: Meta) -> Result<Revision> {
     Ok(revision)
 }
 
+/// The latest version of one key.
+static GET_LATEST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {KV_COLUMNS} FROM current c JOIN log l ON l.id = c.id WHERE c.key = ?1")
+});
+
 /// Reads one key at `revision` (0 = latest).
 pub(crate) fn get(
     tx: &Transaction<'_>,
@@ -99,10 +127,7 @@ pub(crate) fn get(
 ) -> Result<GetResponse> {
     let at = check_revision(revision, meta)?;
     let kv = if at == meta.current {
-        let sql = format!(
-            "SELECT {KV_COLUMNS} FROM current c JOIN log l ON l.id = c.id WHERE c.key = ?1"
-        );
-        tx.prepare_cached(&sql)
+        tx.prepare_cached(&GET_LATEST)
             .and_then(|mut statement| {
                 statement.query_row([key.as_bytes()], |row| schema::read_kv(row, 0)).optional()
             })

@@ -7,7 +7,8 @@ use capstan_store::{LeaseId, StoreError};
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::{ApiRequest, attrs, decode_object, meta_str, object_response};
+use super::{ApiRequest, attrs, decode_object, field_manager, meta_str, object_response};
+use crate::managed_fields::{Node, UpdateInput, track_update};
 use crate::request::WriteOptions;
 use crate::server::admission::Operation;
 use crate::server::registry::{Resource, encode_for_store, set_resource_version};
@@ -29,7 +30,7 @@ pub(crate) async fn create(
     let mut obj = decoded.object;
     apply_request_namespace(&mut obj, &req.info.namespace, res)?;
     let generate = meta_str(&obj, "name").is_empty() && !meta_str(&obj, "generateName").is_empty();
-    let (obj, _) = admit_new(inner, req, res, obj, opts.dry_run).await?;
+    let (obj, _) = admit_new(inner, req, res, obj, opts.dry_run, Tracking::Update).await?;
     let created = store_new(inner, res, obj, generate, opts.dry_run).await?;
     object_response(req, res, StatusCode::CREATED, &created, &decoded.warnings)
 }
@@ -54,15 +55,25 @@ pub(crate) fn apply_request_namespace(
     Ok(())
 }
 
+/// How a new object's `metadata.managedFields` are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tracking {
+    /// A `POST`: the field manager gets an `Update` entry for every field set.
+    Update,
+    /// Apply-on-create: the apply already recorded them.
+    Applied,
+}
+
 /// The create half shared by `POST` and apply-on-create: system metadata, strategy,
-/// defaults, admission, validation and the namespace check. Returns the object to store
-/// and its name.
+/// defaults, admission, field management, validation and the namespace check. Returns
+/// the object to store and its name.
 pub(crate) async fn admit_new(
     inner: &Inner,
     req: &ApiRequest,
     res: &Resource,
     mut obj: Value,
     dry_run: bool,
+    tracking: Tracking,
 ) -> Result<(Value, String), ApiError> {
     let strategy = &res.strategy;
     if meta_str(&obj, "name").is_empty() {
@@ -91,6 +102,18 @@ pub(crate) async fn admit_new(
     strategy.default(&mut obj)?;
     let a = attrs(req, res, Operation::Create, None, dry_run);
     inner.admission.admit(&a, &mut obj).await?;
+    if tracking == Tracking::Update {
+        let requested = obj.pointer("/metadata/managedFields").cloned();
+        let now = ids::now_rfc3339();
+        let input = UpdateInput {
+            manager: &field_manager(req),
+            api_version: &res.api_version(),
+            subresource: "",
+            now: &now,
+            requested: requested.as_ref(),
+        };
+        track_update(None, &mut obj, &input, &Node::for_kind(&res.gvk));
+    }
     let errs = strategy.validate(&obj);
     let name = meta_str(&obj, "name").to_string();
     if !errs.is_empty() {

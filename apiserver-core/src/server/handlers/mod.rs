@@ -1,5 +1,6 @@
 //! The resource handlers: routing a parsed request to its verb, decoding bodies, and encoding objects as the client asked.
 
+mod apply;
 mod create;
 mod delete;
 mod get;
@@ -224,6 +225,23 @@ pub(crate) fn decode_typed(
         )));
     }
     Ok(DecodedBody { object: decoded.object, warnings: problems })
+}
+
+/// The field manager of a non-apply write: `fieldManager`, else the user agent's
+/// first segment.
+pub(crate) fn field_manager(req: &ApiRequest) -> String {
+    match req.query.get("fieldManager") {
+        Some(m) if !m.is_empty() => m.to_string(),
+        _ => {
+            let agent = req
+                .head
+                .headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            crate::request::default_field_manager(agent)
+        }
+    }
 }
 
 /// `metadata.name` of an object.

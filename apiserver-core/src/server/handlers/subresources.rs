@@ -1,4 +1,4 @@
-//! Subresources and special writes: `scale`, `pods/binding`, `pods/eviction`, node-proxied paths (`pods/log`, `nodes/proxy`, …) and server-side apply.
+//! Subresources and special writes: `scale`, `pods/binding`, `pods/eviction`, node-proxied paths (`pods/log`, `nodes/proxy`, …).
 
 use capstan_api_types::GroupVersionResource;
 use capstan_api_types::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -7,10 +7,9 @@ use capstan_store::StoreError;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::create::{admit_new, apply_request_namespace, store_new};
 use super::delete::{delete_object, labels_of};
 use super::update::{Change, Part, write};
-use super::{ApiRequest, check_kind, decode_typed, meta_str, object_response, parse_body};
+use super::{ApiRequest, check_kind, decode_typed, meta_str, parse_body};
 use crate::patch::{PatchType, apply_patch};
 use crate::request::{
     BodyFormat, DeleteOptions, FieldValidation, PatchOptions, Query, Verb, WriteOptions,
@@ -341,61 +340,4 @@ pub(crate) async fn node_proxy(
         .node_proxy
         .proxy(NodeProxyRequest { info: req.info, head: req.head, body: req.body, object })
         .await
-}
-
-/// Server-side apply, minimal: creates the object when absent, otherwise applies the
-/// configuration as a strategic merge patch (no field ownership or conflicts yet).
-pub(crate) async fn apply(
-    inner: &Inner,
-    req: &ApiRequest,
-    res: &Resource,
-    part: Part,
-    opts: &PatchOptions,
-) -> Result<Response<Body>, ApiError> {
-    let mut config: Value = serde_norway::from_slice(&req.body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
-    if !config.is_object() {
-        return Err(ApiError::bad_request("the apply configuration must be an object"));
-    }
-    check_kind(&mut config, &res.api_version(), &res.gvk.kind)?;
-    let name = meta_str(&config, "name").to_string();
-    if name != req.info.name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({name}) does not match the name on the URL ({})",
-            req.info.name
-        )));
-    }
-    let decoded = decode_typed(
-        req,
-        &res.gvk.group,
-        &res.gvk.kind,
-        config,
-        BodyFormat::Yaml,
-        opts.write.field_validation,
-    )?;
-    let mut config = decoded.object;
-    apply_request_namespace(&mut config, &req.info.namespace, res)?;
-    if res.read(inner.store.as_ref(), &req.info.namespace, &name).await?.is_none()
-        && part == Part::Main
-    {
-        let (obj, _) = admit_new(inner, req, res, config, opts.write.dry_run).await?;
-        let created = store_new(inner, res, obj, false, opts.write.dry_run).await?;
-        return object_response(req, res, StatusCode::CREATED, &created, &decoded.warnings);
-    }
-    let patch_type = if crate::patch::schema::for_kind(&res.gvk).is_some() {
-        PatchType::StrategicMerge
-    } else {
-        PatchType::Merge
-    };
-    let bytes = serde_json::to_vec(&config).map_err(ApiError::internal)?;
-    let (out, _) = write(
-        inner,
-        req,
-        res,
-        Change::Patch(patch_type, &bytes, FieldValidation::Ignore),
-        part,
-        opts.write.dry_run,
-    )
-    .await?;
-    object_response(req, res, StatusCode::OK, &out, &decoded.warnings)
 }

@@ -5,14 +5,17 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::{
-    ApiRequest, attrs, check_kind, decode_object, decode_typed, meta_str, object_response,
+    ApiRequest, attrs, check_kind, decode_object, decode_typed, field_manager, meta_str,
+    object_response,
 };
+use crate::managed_fields::update::set_managed_fields;
+use crate::managed_fields::{self, ApplyInput, Node, UpdateInput, track_update};
 use crate::patch::{PatchType, apply_patch};
 use crate::request::{BodyFormat, FieldValidation, PatchOptions, WriteOptions, classify_patch};
 use crate::server::admission::Operation;
 use crate::server::registry::{Resource, encode_for_store, set_resource_version};
 use crate::server::strategy::{set_path, spec_changed};
-use crate::server::{Body, Inner};
+use crate::server::{Body, Inner, ids};
 use crate::status::{ApiError, StoreOperation};
 
 /// Metadata only the server sets: carried over from the stored object on every update.
@@ -43,6 +46,20 @@ pub(crate) enum Change<'a> {
     /// `PATCH`: a patch applied to the current object; unknown fields it introduces
     /// are handled per the `fieldValidation`.
     Patch(PatchType, &'a [u8], FieldValidation),
+    /// Server-side apply of a decoded configuration.
+    Apply(&'a ApplyChange<'a>),
+}
+
+/// A server-side apply to an existing object.
+pub(crate) struct ApplyChange<'a> {
+    /// The decoded configuration, holding only the part the endpoint writes.
+    pub config: &'a Value,
+    /// The configuration as sent.
+    pub raw: &'a Value,
+    /// The field manager.
+    pub manager: &'a str,
+    /// `force=true`.
+    pub force: bool,
 }
 
 pub(crate) async fn update(
@@ -84,7 +101,7 @@ pub(crate) async fn patch(
     let patch_type = classify_patch(content_type, true)?;
     let opts = PatchOptions::from_query(&req.query, patch_type == PatchType::Apply)?;
     if patch_type == PatchType::Apply {
-        return super::subresources::apply(inner, req, res, part, &opts).await;
+        return super::apply::apply(inner, req, res, part, &opts).await;
     }
     let change = Change::Patch(patch_type, &req.body, opts.write.field_validation);
     let (out, warnings) = write(inner, req, res, change, part, opts.write.dry_run).await?;
@@ -125,8 +142,16 @@ pub(crate) async fn write(
     let name = req.info.name.as_str();
     let key = res.key(&req.info.namespace, name);
     let strategy = &res.strategy;
+    let node = Node::for_kind(&res.gvk);
+    let api_version = res.api_version();
+    let subresource = req.info.subresource.as_str();
+    let manager = match &change {
+        Change::Apply(a) => a.manager.to_string(),
+        _ => field_manager(req),
+    };
     loop {
         let (old, kv) = res.read_existing(inner.store.as_ref(), &req.info.namespace, name).await?;
+        let now = ids::now_rfc3339();
         let current_rv = kv.mod_revision.to_string();
         let mut warnings = Vec::new();
         let (mut new, is_patch) = match &change {
@@ -147,7 +172,28 @@ pub(crate) async fn write(
                 warnings = typed.warnings;
                 (typed.object, true)
             }
+            Change::Apply(a) => {
+                let input = ApplyInput {
+                    config: a.config,
+                    raw_config: a.raw,
+                    manager: a.manager,
+                    api_version: &api_version,
+                    subresource,
+                    force: a.force,
+                    now: &now,
+                };
+                let applied = managed_fields::apply(&old, &input, &node)
+                    .map_err(|e| super::apply::apply_error(e, req, res))?;
+                (applied, true)
+            }
         };
+        // The managed fields an apply computed, or those a main-resource write sent; set
+        // again once the strategy has run.
+        let sent_managed = new
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("managedFields"));
+        let applied = matches!(change, Change::Apply(_));
         let requested_rv = meta_str(&new, "resourceVersion").to_string();
         let conditional = !requested_rv.is_empty() && (!is_patch || requested_rv != current_rv);
         if requested_rv.is_empty() && !strategy.allow_unconditional_update() {
@@ -198,6 +244,19 @@ pub(crate) async fn write(
             let generation =
                 old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
             set_path(&mut new, &["metadata", "generation"], json!(generation + 1));
+        }
+        if applied {
+            set_managed_fields(&mut new, sent_managed);
+        } else {
+            let requested = if part == Part::Main { sent_managed.as_ref() } else { None };
+            let input = UpdateInput {
+                manager: &manager,
+                api_version: &api_version,
+                subresource,
+                now: &now,
+                requested,
+            };
+            track_update(Some(&old), &mut new, &input, &node);
         }
         let errs = strategy.validate_update(&new, &old);
         if !errs.is_empty() {

@@ -1,10 +1,10 @@
 //! `apiserver-bench`: throughput and latency of Capstan's API server in one run.
 //!
 //! ```text
-//! cargo run --release -p capstan-benches --bin apiserver-bench [-- --json] [--quick]
+//! cargo run --release -p capstan-benches --bin apiserver-bench [-- --json] [--quick] [--only PHASE …]
 //! ```
 //!
-//! Four phases, each on a fresh server:
+//! Four phases, each on a fresh server (`--only in-process|http|fanout|list` picks some):
 //! 1. in-process (the `ApiServer` `tower::Service` called directly, memory store): GETs of
 //!    one ~500-byte ConfigMap and creates of distinct ones from 32 concurrent tasks;
 //! 2. loopback HTTP/1.1 (`serve::serve` on `127.0.0.1:0`, SQLite store in a temporary
@@ -40,6 +40,22 @@ struct Args {
     /// Short phases and fewer objects, for smoke runs.
     #[arg(long)]
     quick: bool,
+    /// Run only these phases (repeatable); all four when absent.
+    #[arg(long, value_enum)]
+    only: Vec<Phase>,
+}
+
+/// One phase of the benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Phase {
+    /// In-process GETs and creates on the memory store.
+    InProcess,
+    /// GETs and creates over loopback HTTP on the SQLite store.
+    Http,
+    /// Watch fan-out to 1,000 watchers.
+    Fanout,
+    /// LIST from the watch cache.
+    List,
 }
 
 /// Concurrent tasks (phase 1) and connections (phase 2).
@@ -56,25 +72,36 @@ async fn main() -> Result<(), BoxError> {
         (Duration::from_secs(3), 500, 100_000)
     };
 
-    eprintln!("apiserver-bench: in-process ...");
-    let in_process = in_process::run(CONCURRENCY, phase).await?;
-    eprintln!("apiserver-bench: HTTP + SQLite ...");
-    let http_sqlite = http_sqlite::run(CONCURRENCY, phase).await?;
-    eprintln!("apiserver-bench: watch fan-out ...");
-    let watch_fanout = fanout::run(WATCHERS, fanout_writes, Duration::from_secs(30)).await?;
-    eprintln!("apiserver-bench: LIST {list_pods} pods ...");
-    let list = list::run(list_pods, CONCURRENCY).await?;
-
-    let results = report::Results { in_process, http_sqlite, watch_fanout, list };
+    let runs = |p: Phase| args.only.is_empty() || args.only.contains(&p);
+    let mut results = report::Results::default();
+    if runs(Phase::InProcess) {
+        eprintln!("apiserver-bench: in-process ...");
+        results.in_process = Some(in_process::run(CONCURRENCY, phase).await?);
+    }
+    if runs(Phase::Http) {
+        eprintln!("apiserver-bench: HTTP + SQLite ...");
+        results.http_sqlite = Some(http_sqlite::run(CONCURRENCY, phase).await?);
+    }
+    if runs(Phase::Fanout) {
+        eprintln!("apiserver-bench: watch fan-out ...");
+        results.watch_fanout =
+            Some(fanout::run(WATCHERS, fanout_writes, Duration::from_secs(30)).await?);
+    }
+    if runs(Phase::List) {
+        eprintln!("apiserver-bench: LIST {list_pods} pods ...");
+        results.list = Some(list::run(list_pods, CONCURRENCY).await?);
+    }
     if args.json {
         println!("{}", report::json(&results));
     } else {
         print!("{}", report::table(&results));
     }
-    if !watch_fanout.all_delivered {
+    if let Some(f) = results.watch_fanout
+        && !f.all_delivered
+    {
         return Err(format!(
             "watch fan-out: {} events missing (or duplicated) over {} watchers",
-            watch_fanout.missing, watch_fanout.watchers
+            f.missing, f.watchers
         )
         .into());
     }
