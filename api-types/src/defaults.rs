@@ -321,9 +321,17 @@ pub fn default_service(svc: &mut core::v1::Service) {
     }
 }
 
-/// Secret defaults: type `Opaque`.
+/// Secret defaults: type `Opaque`, and `stringData` merged into `data` (a key in both takes
+/// the `stringData` value), as Kubernetes' conversion of a written Secret does: `stringData`
+/// is write-only and never stored.
 pub fn default_secret(s: &mut core::v1::Secret) {
     set_str(&mut s.type_, "Opaque");
+    if let Some(strings) = s.string_data.take() {
+        let data = s.data.get_or_insert_with(BTreeMap::new);
+        for (key, value) in strings {
+            data.insert(key, k8s_openapi::ByteString(value.into_bytes()));
+        }
+    }
 }
 
 /// Namespace defaults: the `kubernetes.io/metadata.name` label and phase `Active`.
@@ -670,6 +678,11 @@ mod tests {
         let mut secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}});
         default_object(&GroupVersionKind::new("", "v1", "Secret"), &mut secret).unwrap();
         assert_eq!(secret["type"], "Opaque");
+        let mut secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"},
+            "data": {"a": "YQ==", "b": "Yg=="}, "stringData": {"b": "two", "c": "three"}});
+        default_object(&GroupVersionKind::new("", "v1", "Secret"), &mut secret).unwrap();
+        assert_eq!(secret["data"], json!({"a": "YQ==", "b": "dHdv", "c": "dGhyZWU="}));
+        assert!(secret.get("stringData").is_none(), "stringData is never stored");
 
         let mut ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}});
         default_object(&GroupVersionKind::new("", "v1", "Namespace"), &mut ns).unwrap();

@@ -1,5 +1,7 @@
 //! `capstan up`: the API server on the chosen store, served on the listen address, with a
-//! kubeconfig for `kubectl` in the data directory.
+//! kubeconfig for `kubectl` in the data directory, and the controller manager (the
+//! built-in controllers, elected on the `kube-system/kube-controller-manager` Lease) on
+//! an in-process client.
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,6 +10,10 @@ use std::sync::Arc;
 
 use capstan_apiserver_core::serve::{self, PlainTcp};
 use capstan_apiserver_core::server::{ApiServer, ServerError};
+use capstan_controller_runtime::controller::ControllerError;
+use capstan_controller_runtime::manager::ManagerError;
+use capstan_controller_runtime::manager::leader_election::LeaderElectionConfig;
+use capstan_controller_runtime::{Manager, Shutdown, client, controllers};
 use capstan_store::{Storage, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -68,6 +74,52 @@ pub enum UpError {
     /// Serving failed.
     #[error("serving the API failed: {0}")]
     Serve(io::Error),
+    /// The controller manager could not be built.
+    #[error("the controller manager cannot start: {0}")]
+    Manager(#[from] ManagerError),
+    /// A built-in controller could not be built.
+    #[error("a controller cannot start: {0}")]
+    Controller(#[from] ControllerError),
+}
+
+/// The Lease the controller manager is elected on (namespace, name), as in Kubernetes.
+pub const CONTROLLER_MANAGER_LEASE: (&str, &str) = ("kube-system", "kube-controller-manager");
+
+/// The controller manager running on a task.
+struct ControllerManager {
+    shutdown: Shutdown,
+    task: JoinHandle<Result<(), ManagerError>>,
+}
+
+impl ControllerManager {
+    /// Builds the manager with every built-in controller on an in-process client of
+    /// `api` and starts it.
+    async fn start(api: &ApiServer) -> Result<ControllerManager, UpError> {
+        let client = client::in_process(api.clone(), "default");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let identity = format!("capstan-{}-{nanos:x}", std::process::id());
+        let (namespace, name) = CONTROLLER_MANAGER_LEASE;
+        let mut manager = Manager::builder(client)
+            .leader_election(LeaderElectionConfig::new(namespace, name, &identity))
+            .build()
+            .await?;
+        controllers::add_all(&mut manager)?;
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(manager.run(shutdown.clone()));
+        Ok(ControllerManager { shutdown, task })
+    }
+
+    /// Stops the controllers and releases the Lease.
+    async fn stop(self) -> Result<(), UpError> {
+        self.shutdown.trigger();
+        match self.task.await {
+            Ok(result) => result.map_err(UpError::Manager),
+            Err(join) => Err(UpError::Serve(io::Error::other(join))),
+        }
+    }
 }
 
 /// A running `capstan up`: the API server serving on [`Cluster::addr`]. Dropping it
@@ -80,6 +132,7 @@ pub struct Cluster {
     api: ApiServer,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<io::Result<()>>,
+    controllers: ControllerManager,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -94,8 +147,9 @@ impl std::fmt::Debug for Cluster {
 
 impl Cluster {
     /// Opens the store, builds the API server on it (its watch caches loaded), binds the
-    /// listen address, writes `DATA_DIR/kubeconfig` and starts serving. When this returns
-    /// the server answers requests (and `/readyz`).
+    /// listen address, writes `DATA_DIR/kubeconfig`, starts serving and starts the
+    /// controller manager. When this returns the server answers requests (and
+    /// `/readyz`); the controllers start acting once their caches have synced.
     pub async fn start(options: &UpOptions) -> Result<Cluster, UpError> {
         std::fs::create_dir_all(&options.data_dir)
             .map_err(|source| UpError::DataDir { path: options.data_dir.clone(), source })?;
@@ -126,7 +180,8 @@ impl Cluster {
             // End every watch first so their connections can finish gracefully.
             watches.shutdown();
         }));
-        Ok(Cluster { addr, server_url, kubeconfig, store, api, stop, serving })
+        let controllers = ControllerManager::start(&api).await?;
+        Ok(Cluster { addr, server_url, kubeconfig, store, api, stop, serving, controllers })
     }
 
     /// The address the API server listens on.
@@ -154,13 +209,16 @@ impl Cluster {
         &self.api
     }
 
-    /// Stops serving: ends the watches, lets requests in flight finish, closes the
-    /// connections, and returns once the server has stopped.
+    /// Stops the controller manager (its Lease released), then serving: ends the
+    /// watches, lets requests in flight finish, closes the connections, and returns once
+    /// the server has stopped.
     pub async fn stop(self) -> Result<(), UpError> {
+        let managed = self.controllers.stop().await;
         let _ = self.stop.send(());
-        match self.serving.await {
+        let served = match self.serving.await {
             Ok(result) => result.map_err(UpError::Serve),
             Err(join) => Err(UpError::Serve(io::Error::other(join))),
-        }
+        };
+        managed.and(served)
     }
 }

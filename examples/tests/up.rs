@@ -86,3 +86,119 @@ async fn up_serves_writes_a_kubeconfig_and_keeps_objects_across_restarts() {
         .expect("stops in time")
         .expect("clean stop");
 }
+
+/// Runs the real `kubectl` (from PATH) against `kubeconfig`; returns success and stdout.
+async fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let mut command = std::process::Command::new("kubectl");
+    command.arg("--kubeconfig").arg(kubeconfig).args(args);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("kubectl task")
+        .expect("kubectl runs (it must be on PATH)");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// How many objects `kubectl get <what> -o name` lists.
+async fn count(kubeconfig: &std::path::Path, args: &[&str]) -> usize {
+    let mut all = vec!["get"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", "name"]);
+    let (ok, out, err) = kubectl(kubeconfig, &all).await;
+    assert!(ok, "kubectl {all:?}: {err}");
+    out.lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+/// Polls `condition` until it holds, failing after [`DEADLINE`].
+async fn wait_until<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !condition().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_deployments_scale_and_are_garbage_collected_and_namespaces_go_away() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let options = UpOptions {
+        data_dir: dir.path().join("data"),
+        listen: "127.0.0.1:0".into(),
+        store: StoreChoice::Memory,
+    };
+    let cluster = Cluster::start(&options).await.expect("capstan up starts");
+    let kc = cluster.kubeconfig().to_path_buf();
+
+    let (ok, _, err) =
+        kubectl(&kc, &["create", "deployment", "nginx", "--image=nginx", "--replicas=3"]).await;
+    assert!(ok, "{err}");
+    wait_until("1 ReplicaSet and 3 Pods", || {
+        let kc = kc.clone();
+        async move {
+            count(&kc, &["replicasets", "-l", "app=nginx"]).await == 1
+                && count(&kc, &["pods", "-l", "app=nginx"]).await == 3
+        }
+    })
+    .await;
+    let (ok, out, err) = kubectl(
+        &kc,
+        &[
+            "get",
+            "replicaset",
+            "-l",
+            "app=nginx",
+            "-o",
+            "jsonpath={.items[0].metadata.ownerReferences[0].kind}",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out, "Deployment");
+
+    let (ok, _, err) = kubectl(&kc, &["scale", "deployment", "nginx", "--replicas=5"]).await;
+    assert!(ok, "{err}");
+    wait_until("5 Pods", || {
+        let kc = kc.clone();
+        async move { count(&kc, &["pods", "-l", "app=nginx"]).await == 5 }
+    })
+    .await;
+    assert_eq!(count(&kc, &["replicasets", "-l", "app=nginx"]).await, 1);
+
+    let (ok, _, err) = kubectl(&kc, &["delete", "deployment", "nginx"]).await;
+    assert!(ok, "{err}");
+    wait_until("the ReplicaSet and its Pods garbage-collected", || {
+        let kc = kc.clone();
+        async move {
+            count(&kc, &["replicasets", "-l", "app=nginx"]).await == 0
+                && count(&kc, &["pods", "-l", "app=nginx"]).await == 0
+        }
+    })
+    .await;
+
+    let (ok, _, err) = kubectl(&kc, &["create", "namespace", "x"]).await;
+    assert!(ok, "{err}");
+    let (ok, _, err) =
+        kubectl(&kc, &["create", "configmap", "c", "-n", "x", "--from-literal=a=1"]).await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = kubectl(&kc, &["delete", "namespace", "x", "--wait=false"]).await;
+    assert!(ok, "{err}");
+    wait_until("namespace x gone", || {
+        let kc = kc.clone();
+        async move {
+            let (ok, _, err) = kubectl(&kc, &["get", "namespace", "x"]).await;
+            !ok && err.contains("NotFound")
+        }
+    })
+    .await;
+    tokio::time::timeout(DEADLINE, cluster.stop())
+        .await
+        .expect("stops in time")
+        .expect("clean stop");
+}

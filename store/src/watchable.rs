@@ -230,6 +230,7 @@ impl Cursor {
         let start = state.events.partition_point(|e| e.revision() < self.next);
         let mut taken = 0;
         let mut last_revision = None;
+        let mut last_delivered = None;
         for event in state.events.range(start..) {
             let revision = event.revision();
             if taken >= BATCH && last_revision != Some(revision) {
@@ -239,14 +240,22 @@ impl Cursor {
             last_revision = Some(revision);
             if event.kv.key.starts_with(&self.request.prefix) {
                 self.pending.push_back(WatchMessage::Event(self.deliverable(event)));
+                last_delivered = Some(revision);
             }
         }
         match last_revision {
             Some(revision) if start + taken < state.events.len() => self.next = revision + 1,
             _ => self.next = self.next.max(state.current + 1),
         }
-        if !self.pending.is_empty() {
-            self.last_progress = self.next - 1;
+        if let Some(delivered) = last_delivered {
+            // Revisions of other prefixes scanned after the last delivered event would
+            // otherwise never be announced: the watcher could not tell it is caught up
+            // until the next write.
+            let scanned = self.next - 1;
+            if self.request.progress_notify && scanned > delivered {
+                self.pending.push_back(WatchMessage::Progress { revision: scanned });
+            }
+            self.last_progress = scanned;
             return Ok(Found::Some);
         }
         if taken > 0 {

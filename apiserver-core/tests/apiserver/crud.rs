@@ -243,6 +243,64 @@ async fn finalizers_and_graceful_pod_deletion() {
 }
 
 #[tokio::test]
+async fn terminating_pod_survives_status_writes_until_its_node_deletes_it() {
+    let (_s, c) = client().await;
+    let pods: Api<Pod> = Api::namespaced(c, "default");
+    let pod: Pod = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "stopping", "finalizers": ["example.com/hold"]},
+        "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "nginx"}]}}))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    pods.delete("stopping", &DeleteParams::default()).await.unwrap();
+    // The node keeps reporting status while the containers stop; a finalizer removed
+    // meanwhile does not end the graceful deletion either.
+    pods.patch_status(
+        "stopping",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"status": {"phase": "Running"}})),
+    )
+    .await
+    .unwrap();
+    pods.patch(
+        "stopping",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
+    let still = pods.get("stopping").await.expect("graceful deletion still pending");
+    assert_eq!(still.metadata.deletion_grace_period_seconds, Some(30));
+    pods.delete(
+        "stopping",
+        &DeleteParams { grace_period_seconds: Some(0), ..DeleteParams::default() },
+    )
+    .await
+    .unwrap();
+    assert!(pods.get("stopping").await.is_err(), "the node's grace-0 delete removes it");
+
+    // With a finalizer left, a grace-0 delete only shortens the grace period; removing the
+    // finalizer then removes the pod.
+    let mut held = pod.clone();
+    held.metadata.name = Some("held".into());
+    pods.create(&PostParams::default(), &held).await.unwrap();
+    let first = pods.delete("held", &DeleteParams::default()).await.unwrap().left().unwrap();
+    let zero = DeleteParams { grace_period_seconds: Some(0), ..DeleteParams::default() };
+    let second = pods.delete("held", &zero).await.unwrap().left().expect("still held");
+    assert_eq!(second.metadata.deletion_grace_period_seconds, Some(0));
+    let (t1, t2) =
+        (first.metadata.deletion_timestamp.unwrap(), second.metadata.deletion_timestamp.unwrap());
+    assert!(t2.0 < t1.0, "the deletion timestamp moves earlier by the grace difference");
+    pods.patch(
+        "held",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
+    assert!(pods.get("held").await.is_err());
+}
+
+#[tokio::test]
 async fn namespace_must_exist() {
     let (_s, c) = client().await;
     let api: Api<ConfigMap> = Api::namespaced(c, "nope");

@@ -61,6 +61,7 @@ macro_rules! conformance_suite {
             put_with_unknown_lease_fails_and_writes_nothing,
             invalid_input_changes_nothing,
             progress_notify_reports_writes_to_other_prefixes,
+            progress_notify_covers_other_prefixes_written_after_an_own_event,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
@@ -1042,4 +1043,28 @@ pub async fn progress_notify_reports_writes_to_other_prefixes(store: Arc<dyn Sto
     // Events still come through after progress notifications.
     let own = put(&*store, "/pa/y", "y").await;
     assert_eq!(next_event(&mut stream).await.kv, own);
+}
+
+/// Writes to other prefixes committed right after a watched key (read by the watcher in
+/// one go) are still announced: the watcher learns the store's latest revision without
+/// another write.
+pub async fn progress_notify_covers_other_prefixes_written_after_an_own_event(
+    store: Arc<dyn Storage>,
+) {
+    let start = current(&*store).await + 1;
+    let own = put(&*store, "/pc/a", "a").await;
+    let mut last = own.mod_revision;
+    for i in 0..5 {
+        last = put(&*store, &format!("/pd/{i}"), "x").await.mod_revision;
+    }
+    let request = WatchRequest::prefix("/pc/").from_revision(start).with_progress_notify();
+    let mut stream = watch(&*store, request).await;
+    assert_eq!(next_event(&mut stream).await.kv, own);
+    loop {
+        match next_message(&mut stream).await {
+            Some(Ok(WatchMessage::Progress { revision })) if revision >= last => break,
+            Some(Ok(WatchMessage::Progress { .. })) => {}
+            other => panic!("expected a progress notification up to {last}, got {other:?}"),
+        }
+    }
 }

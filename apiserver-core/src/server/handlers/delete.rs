@@ -169,6 +169,8 @@ pub(crate) async fn delete_object(
                 set_path(&mut obj, &["metadata", "generation"], json!(g + 1));
             }
             res.strategy.on_graceful_delete(&mut obj);
+        } else {
+            shorten_grace(&mut obj, &old, opts.grace_period_seconds);
         }
         if finalizers.is_empty() {
             if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -193,6 +195,30 @@ pub(crate) async fn delete_object(
             Err(e) => return Err(ApiError::from_store(StoreOperation::Delete, &res.gr, name, e)),
         }
     }
+}
+
+/// A second delete of an object already being deleted may only shorten its grace period
+/// (as Kubernetes' `BeforeDelete`): the deletion timestamp moves by the difference, so an
+/// object held by finalizers is removed as soon as they are gone once the grace is 0.
+fn shorten_grace(obj: &mut Value, old: &Value, requested: Option<i64>) {
+    let Some(requested) = requested.map(|r| r.max(0)) else {
+        return;
+    };
+    let Some(current) = old.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64)
+    else {
+        return;
+    };
+    if requested >= current {
+        return;
+    }
+    let marked_at = old
+        .pointer("/metadata/deletionTimestamp")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .map_or_else(|| jiff::Timestamp::now().as_second() + current, |t| t.as_second());
+    let at = marked_at - current + requested;
+    set_path(obj, &["metadata", "deletionTimestamp"], json!(ids::seconds_rfc3339(at)));
+    set_path(obj, &["metadata", "deletionGracePeriodSeconds"], json!(requested));
 }
 
 pub(crate) async fn delete_collection(

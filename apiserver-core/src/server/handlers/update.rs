@@ -271,8 +271,16 @@ pub(crate) async fn write(
             .and_then(Value::as_array)
             .is_some_and(|f| !f.is_empty())
             && res.info.plural == "namespaces";
+        // As Kubernetes' `shouldDeleteDuringUpdate`: the object was being deleted, has no
+        // finalizers left, and is not in a graceful deletion (a pod whose node is still
+        // stopping its containers keeps its `deletionGracePeriodSeconds` until the node
+        // deletes it with a grace period of 0).
         let finalized = !spec_finalizers_left
-            && new.pointer("/metadata/deletionTimestamp").is_some()
+            && old.pointer("/metadata/deletionTimestamp").is_some()
+            && old
+                .pointer("/metadata/deletionGracePeriodSeconds")
+                .and_then(Value::as_i64)
+                .is_none_or(|grace| grace == 0)
             && new
                 .pointer("/metadata/finalizers")
                 .and_then(Value::as_array)

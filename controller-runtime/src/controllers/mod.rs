@@ -1,0 +1,58 @@
+//! The built-in controllers of kube-controller-manager, each in its own module, built on
+//! this crate's primitives and reaching state only through the API.
+//!
+//! - [`namespace`]: empties a namespace being deleted, then removes its `kubernetes`
+//!   finalizer;
+//! - [`serviceaccount`]: a `default` ServiceAccount in every active namespace;
+//! - [`replicaset`]: keeps a ReplicaSet's pods at its replica count;
+//! - [`deployment`]: rolls Deployments out through ReplicaSets;
+//! - [`garbage_collector`]: deletes dependents whose owners are gone, orphans or
+//!   deletes dependents as the owner's deletion asked;
+//! - [`job`]: runs a Job's pods to completion and reports its status;
+//! - [`cronjob`]: creates Jobs on a cron schedule ([`clock`] is their time source);
+//! - [`ttl_after_finished`]: deletes finished Jobs after their TTL;
+//! - [`podgc`]: deletes terminated pods over a threshold and orphaned pods;
+//! - [`endpointslice`]: EndpointSlices (and Endpoints) of Services with selectors;
+//! - [`disruption`]: PodDisruptionBudget status.
+
+pub mod clock;
+pub mod cronjob;
+pub mod deployment;
+pub mod disruption;
+pub mod endpointslice;
+pub mod garbage_collector;
+pub mod job;
+pub mod namespace;
+pub mod podgc;
+pub mod replicaset;
+pub mod serviceaccount;
+pub mod ttl_after_finished;
+
+use crate::controller::ControllerError;
+use crate::manager::Manager;
+
+/// Adds every built-in controller to `manager` (what a controller manager process runs).
+pub fn add_all(manager: &mut Manager) -> Result<(), ControllerError> {
+    let namespaces = namespace::controller(manager)?;
+    let accounts = serviceaccount::controller(manager)?;
+    manager.add(namespaces);
+    manager.add(accounts);
+    let replicasets = replicaset::controller(manager)?;
+    manager.add(replicasets);
+    let deployments = deployment::controller(manager)?;
+    manager.add(deployments);
+    manager.add(garbage_collector::GarbageCollector::new());
+    let jobs = job::controller(manager)?;
+    manager.add(jobs);
+    let cronjobs = cronjob::controller(manager)?;
+    manager.add(cronjobs);
+    let ttl = ttl_after_finished::controller(manager)?;
+    manager.add(ttl);
+    let podgc = podgc::controller(manager)?;
+    manager.add(podgc);
+    let slices = endpointslice::controller(manager)?;
+    manager.add(slices);
+    let budgets = disruption::controller(manager)?;
+    manager.add(budgets);
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! An event recorder writing `events.k8s.io/v1` Events. An event identical to one
+//! recorded within the series window (same object, type, reason, action, note and
+//! reporter) updates that Event's `series` (count, lastObservedTime) instead of creating
+//! another object, as Kubernetes' event broadcaster does.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use kube::api::{Patch, PatchParams, PostParams};
+use parking_lot::Mutex;
+use serde_json::json;
+use tokio::time::Instant;
+
+/// An event's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// Normal operation.
+    Normal,
+    /// Something may need attention.
+    Warning,
+}
+
+impl EventType {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        }
+    }
+}
+
+/// One occurrence to record.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EventInfo {
+    /// Normal or Warning.
+    pub type_: EventType,
+    /// Why (UpperCamelCase, machine-readable).
+    pub reason: String,
+    /// What was done or failed (UpperCamelCase).
+    pub action: String,
+    /// Human-readable detail.
+    pub note: Option<String>,
+}
+
+/// Why recording failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// The regarding object has no name.
+    #[error("the regarding object reference has no name")]
+    Unnamed,
+    /// The API request failed.
+    #[error("writing the event: {0}")]
+    Api(#[from] kube::Error),
+}
+
+/// apiVersion, kind, namespace, name and uid of the regarding object.
+type RegardingKey = [Option<String>; 5];
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct SeriesKey {
+    regarding: RegardingKey,
+    info: EventInfo,
+}
+
+#[derive(Debug)]
+struct SeriesEntry {
+    namespace: String,
+    name: String,
+    count: i32,
+    last: Instant,
+}
+
+/// Records events on behalf of one controller instance. Cheap to share behind an `Arc`.
+pub struct Recorder {
+    client: kube::Client,
+    reporting_controller: String,
+    reporting_instance: String,
+    window: Duration,
+    series: Mutex<HashMap<SeriesKey, SeriesEntry>>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("reporting_controller", &self.reporting_controller)
+            .field("reporting_instance", &self.reporting_instance)
+            .finish()
+    }
+}
+
+fn now() -> MicroTime {
+    MicroTime(Timestamp::now())
+}
+
+impl Recorder {
+    /// A recorder reporting as `reporting_controller` (e.g. `example.com/mirror`) from
+    /// `reporting_instance` (e.g. the pod name). Series window: 6 minutes.
+    pub fn new(client: kube::Client, reporting_controller: &str, reporting_instance: &str) -> Self {
+        Recorder {
+            client,
+            reporting_controller: reporting_controller.to_string(),
+            reporting_instance: reporting_instance.to_string(),
+            window: Duration::from_secs(6 * 60),
+            series: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Changes how long an identical event extends a series.
+    pub fn with_series_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Records `info` about `regarding`; returns the Event written (created, or its
+    /// series updated).
+    pub async fn publish(
+        &self,
+        regarding: &ObjectReference,
+        info: EventInfo,
+    ) -> Result<Event, EventError> {
+        let object_name = regarding.name.clone().ok_or(EventError::Unnamed)?;
+        let key = SeriesKey {
+            regarding: [
+                regarding.api_version.clone(),
+                regarding.kind.clone(),
+                regarding.namespace.clone(),
+                regarding.name.clone(),
+                regarding.uid.clone(),
+            ],
+            info: info.clone(),
+        };
+        let existing = {
+            let mut series = self.series.lock();
+            series.retain(|_, e| e.last.elapsed() < self.window);
+            series.get_mut(&key).map(|e| {
+                e.count += 1;
+                e.last = Instant::now();
+                (e.namespace.clone(), e.name.clone(), e.count)
+            })
+        };
+        if let Some((namespace, name, count)) = existing {
+            let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
+            let patch = json!({"series": {"count": count, "lastObservedTime": now()}});
+            match api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                Ok(event) => return Ok(event),
+                // The Event expired (events have a TTL): start a new one.
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let namespace = regarding
+            .namespace
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "default".into());
+        let stamp = Timestamp::now();
+        let event = Event {
+            metadata: ObjectMeta {
+                name: Some(format!("{object_name}.{:x}", stamp.as_nanosecond())),
+                namespace: Some(namespace.clone()),
+                ..Default::default()
+            },
+            event_time: Some(MicroTime(stamp)),
+            type_: Some(info.type_.as_str().to_string()),
+            reason: Some(info.reason.clone()),
+            action: Some(info.action.clone()),
+            note: info.note.clone(),
+            regarding: Some(regarding.clone()),
+            reporting_controller: Some(self.reporting_controller.clone()),
+            reporting_instance: Some(self.reporting_instance.clone()),
+            ..Default::default()
+        };
+        let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
+        let created = api.create(&PostParams::default(), &event).await?;
+        let name = created.metadata.name.clone().unwrap_or_default();
+        self.series
+            .lock()
+            .insert(key, SeriesEntry { namespace, name, count: 1, last: Instant::now() });
+        Ok(created)
+    }
+}

@@ -1,0 +1,176 @@
+//! [`SimCluster`]: N simulated nodes (`node-1`, `node-2`, … with podCIDRs
+//! `10.244.<i>.0/24`) connected to one API server through one client, with shutdown.
+
+use super::ApiError;
+use super::config::{ApiConfigSource, OpaqueTokenSource};
+use super::logs::{NodeLogs, NodeRegistry};
+use super::node::{NodeRegistration, RegistrationConfig};
+use super::pods::ApiPodSource;
+use super::status::ApiStatusSink;
+use crate::node_status::NodeConfig;
+use crate::sim::{SimConfig, SimNode, SimNodeBuilder};
+use capstan_controller_runtime::Shutdown;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds a [`SimCluster`].
+pub struct SimClusterBuilder {
+    client: kube::Client,
+    root: PathBuf,
+    nodes: usize,
+    registry: NodeRegistry,
+    registration: RegistrationConfig,
+    sim: SimConfig,
+    pleg_period: Duration,
+    node_status_period: Duration,
+}
+
+/// One running node of a [`SimCluster`].
+#[derive(Debug)]
+pub struct ClusterNode {
+    /// The node's name.
+    pub name: String,
+    /// The node's configuration.
+    pub config: NodeConfig,
+    /// The simulated node (agent, runtime, network).
+    pub sim: SimNode,
+    /// Its status sink (write counters).
+    pub status: Arc<ApiStatusSink>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Simulated nodes running against an API server.
+#[derive(Debug)]
+pub struct SimCluster {
+    nodes: Vec<ClusterNode>,
+    registry: NodeRegistry,
+    shutdown: Shutdown,
+}
+
+impl std::fmt::Debug for SimClusterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimClusterBuilder").field("nodes", &self.nodes).finish_non_exhaustive()
+    }
+}
+
+impl SimClusterBuilder {
+    /// `nodes` nodes on `client`, writing volumes and logs under `root`.
+    pub fn new(client: kube::Client, root: impl Into<PathBuf>, nodes: usize) -> Self {
+        Self {
+            client,
+            root: root.into(),
+            nodes,
+            registry: NodeRegistry::new(),
+            registration: RegistrationConfig::default(),
+            sim: SimConfig::default(),
+            pleg_period: Duration::from_secs(1),
+            node_status_period: Duration::from_secs(10),
+        }
+    }
+
+    /// The registry the nodes join (give the same one to the API server's
+    /// [`super::NodeLogProxy`] to serve `pods/log`).
+    pub fn registry(mut self, registry: NodeRegistry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// Labels and Lease settings.
+    pub fn registration(mut self, registration: RegistrationConfig) -> Self {
+        self.registration = registration;
+        self
+    }
+
+    /// Simulated runtime settings.
+    pub fn sim_config(mut self, sim: SimConfig) -> Self {
+        self.sim = sim;
+        self
+    }
+
+    /// PLEG relist period (1 s).
+    pub fn pleg_period(mut self, period: Duration) -> Self {
+        self.pleg_period = period;
+        self
+    }
+
+    /// Node status period (10 s).
+    pub fn node_status_period(mut self, period: Duration) -> Self {
+        self.node_status_period = period;
+        self
+    }
+
+    /// The configuration of node `i` (1-based).
+    pub fn node_config(i: usize) -> NodeConfig {
+        NodeConfig::new(
+            format!("node-{i}"),
+            format!("10.0.{}.{}", i / 250, i % 250 + 1),
+            format!("10.244.{i}.0/24"),
+        )
+    }
+
+    /// Registers and starts every node.
+    pub async fn start(self) -> Result<SimCluster, ApiError> {
+        let shutdown = Shutdown::new();
+        let registration = NodeRegistration::new(self.client.clone(), self.registration);
+        registration.ensure_lease_namespace().await?;
+        let config = ApiConfigSource::start(self.client.clone(), &shutdown);
+        let mut nodes = Vec::with_capacity(self.nodes);
+        for i in 1..=self.nodes {
+            let nc = Self::node_config(i);
+            let name = nc.name.clone();
+            let log_root = self.root.join(&name).join("logs");
+            let source = ApiPodSource::start(self.client.clone(), &name, &shutdown);
+            let status = ApiStatusSink::new(self.client.clone(), Some(source.store()));
+            let sim =
+                SimNodeBuilder::new(nc.clone(), self.root.join(&name).join("pods"), status.clone())
+                    .config_source(config.clone())
+                    .token_source(Arc::new(OpaqueTokenSource))
+                    .log_root(&log_root)
+                    .pleg_period(self.pleg_period)
+                    .node_status_period(self.node_status_period)
+                    .sim_config(self.sim.clone())
+                    .build()
+                    .map_err(|source| ApiError::Build { node: name.clone(), source })?;
+            registration.register(&sim.agent, &nc).await?;
+            let lease = registration.spawn_lease_loop(&name, &shutdown);
+            self.registry.insert(&name, NodeLogs { log_root, runtime: sim.runtime.clone() });
+            let agent = tokio::spawn(sim.agent.clone().run(source));
+            nodes.push(ClusterNode { name, config: nc, sim, status, tasks: vec![lease, agent] });
+        }
+        Ok(SimCluster { nodes, registry: self.registry, shutdown })
+    }
+}
+
+impl SimCluster {
+    /// A builder.
+    pub fn builder(
+        client: kube::Client,
+        root: impl Into<PathBuf>,
+        nodes: usize,
+    ) -> SimClusterBuilder {
+        SimClusterBuilder::new(client, root, nodes)
+    }
+
+    /// The running nodes.
+    pub fn nodes(&self) -> &[ClusterNode] {
+        &self.nodes
+    }
+
+    /// A node by name.
+    pub fn node(&self, name: &str) -> Option<&ClusterNode> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// Stops every node: informers and Lease loops end, agents are stopped and the nodes
+    /// leave the registry.
+    pub fn shutdown(self) {
+        self.shutdown.trigger();
+        for node in self.nodes {
+            self.registry.remove(&node.name);
+            for t in node.tasks {
+                t.abort();
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! `emptyDir`: an empty directory that lives as long as the pod.
+
+use super::{VolumeError, VolumePlugin, remove_dir};
+use async_trait::async_trait;
+use k8s_openapi::api::core::v1::{Pod, Volume};
+use std::path::{Path, PathBuf};
+
+/// The emptyDir plugin (disk medium; `Memory` is a directory too here).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EmptyDirPlugin;
+
+#[async_trait]
+impl VolumePlugin for EmptyDirPlugin {
+    fn name(&self) -> &'static str {
+        "kubernetes.io/empty-dir"
+    }
+
+    fn supports(&self, volume: &Volume) -> bool {
+        volume.empty_dir.is_some()
+    }
+
+    async fn set_up(
+        &self,
+        _pod: &Pod,
+        volume: &Volume,
+        dir: &Path,
+    ) -> Result<PathBuf, VolumeError> {
+        std::fs::create_dir_all(dir).map_err(VolumeError::io(&volume.name))?;
+        Ok(dir.to_owned())
+    }
+
+    async fn tear_down(&self, _pod: &Pod, volume: &Volume, dir: &Path) -> Result<(), VolumeError> {
+        remove_dir(&volume.name, dir)
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the scheduling framework: a fake in-memory cluster fed into the
+//! cache and queue, pods scheduled end to end with a recording binder.
+
+mod api;
+mod cluster;
+mod config;
+mod out_of_tree;
+mod placement;
+mod queueing;
