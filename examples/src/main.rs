@@ -32,6 +32,9 @@ struct UpArgs {
     /// The store: `sqlite` (default, in the data dir), `memory`, or `etcd=URL[,URL…]`.
     #[arg(long, default_value = "sqlite")]
     store: StoreChoice,
+    /// How many simulated nodes to run (`node-1` … `node-N`); 0 runs none.
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
 }
 
 #[tokio::main]
@@ -49,7 +52,12 @@ async fn main() -> ExitCode {
 }
 
 async fn up(args: UpArgs) -> ExitCode {
-    let options = UpOptions { data_dir: args.data_dir, listen: args.listen, store: args.store };
+    let options = UpOptions {
+        data_dir: args.data_dir,
+        listen: args.listen,
+        store: args.store,
+        nodes: args.nodes,
+    };
     let cluster = match Cluster::start(&options).await {
         Ok(cluster) => cluster,
         Err(error) => {

@@ -1,7 +1,8 @@
 //! `capstan up`: the API server on the chosen store, served on the listen address, with a
-//! kubeconfig for `kubectl` in the data directory, and the controller manager (the
-//! built-in controllers, elected on the `kube-system/kube-controller-manager` Lease) on
-//! an in-process client.
+//! kubeconfig for `kubectl` in the data directory; the controller manager (the built-in
+//! controllers, elected on the `kube-system/kube-controller-manager` Lease), the scheduler
+//! (elected on `kube-system/kube-scheduler`) and N simulated nodes, each on its own
+//! in-process client.
 
 use std::io;
 use std::net::SocketAddr;
@@ -14,6 +15,8 @@ use capstan_controller_runtime::controller::ControllerError;
 use capstan_controller_runtime::manager::ManagerError;
 use capstan_controller_runtime::manager::leader_election::LeaderElectionConfig;
 use capstan_controller_runtime::{Manager, Shutdown, client, controllers};
+use capstan_kubelet_core::api::{ApiError as NodeError, NodeLogProxy, NodeRegistry, SimCluster};
+use capstan_scheduler_framework::api::{RunnerError, SchedulerRunner};
 use capstan_store::{Storage, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -31,6 +34,8 @@ pub struct UpOptions {
     pub listen: String,
     /// The store backend.
     pub store: StoreChoice,
+    /// How many simulated nodes to run (`node-1` … `node-N`); 0 runs none.
+    pub nodes: usize,
 }
 
 /// Why `capstan up` could not start or stop cleanly.
@@ -74,6 +79,12 @@ pub enum UpError {
     /// Serving failed.
     #[error("serving the API failed: {0}")]
     Serve(io::Error),
+    /// The scheduler could not be built.
+    #[error("the scheduler cannot start: {0}")]
+    Scheduler(#[from] RunnerError),
+    /// The simulated nodes could not start.
+    #[error("the nodes cannot start: {0}")]
+    Nodes(#[from] NodeError),
     /// The controller manager could not be built.
     #[error("the controller manager cannot start: {0}")]
     Manager(#[from] ManagerError),
@@ -85,41 +96,61 @@ pub enum UpError {
 /// The Lease the controller manager is elected on (namespace, name), as in Kubernetes.
 pub const CONTROLLER_MANAGER_LEASE: (&str, &str) = ("kube-system", "kube-controller-manager");
 
-/// The controller manager running on a task.
-struct ControllerManager {
+/// A component (controller manager, scheduler) running on a task until its shutdown.
+struct Component<E> {
     shutdown: Shutdown,
-    task: JoinHandle<Result<(), ManagerError>>,
+    task: JoinHandle<Result<(), E>>,
 }
 
-impl ControllerManager {
-    /// Builds the manager with every built-in controller on an in-process client of
-    /// `api` and starts it.
-    async fn start(api: &ApiServer) -> Result<ControllerManager, UpError> {
-        let client = client::in_process(api.clone(), "default");
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let identity = format!("capstan-{}-{nanos:x}", std::process::id());
-        let (namespace, name) = CONTROLLER_MANAGER_LEASE;
-        let mut manager = Manager::builder(client)
-            .leader_election(LeaderElectionConfig::new(namespace, name, &identity))
-            .build()
-            .await?;
-        controllers::add_all(&mut manager)?;
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(manager.run(shutdown.clone()));
-        Ok(ControllerManager { shutdown, task })
-    }
-
-    /// Stops the controllers and releases the Lease.
+impl<E> Component<E>
+where
+    UpError: From<E>,
+{
+    /// Stops the component (releasing its Lease) and waits for it.
     async fn stop(self) -> Result<(), UpError> {
         self.shutdown.trigger();
         match self.task.await {
-            Ok(result) => result.map_err(UpError::Manager),
+            Ok(result) => result.map_err(UpError::from),
             Err(join) => Err(UpError::Serve(io::Error::other(join))),
         }
     }
+}
+
+/// Builds the controller manager with every built-in controller on an in-process client
+/// of `api` and starts it, elected on [`CONTROLLER_MANAGER_LEASE`].
+async fn start_controller_manager(
+    api: &ApiServer,
+    identity: &str,
+) -> Result<Component<ManagerError>, UpError> {
+    let client = client::in_process(api.clone(), "default");
+    let (namespace, name) = CONTROLLER_MANAGER_LEASE;
+    let mut manager = Manager::builder(client)
+        .leader_election(LeaderElectionConfig::new(namespace, name, identity))
+        .build()
+        .await?;
+    controllers::add_all(&mut manager)?;
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(manager.run(shutdown.clone()));
+    Ok(Component { shutdown, task })
+}
+
+/// Starts the default scheduler on an in-process client of `api`, elected on the
+/// `kube-system/kube-scheduler` Lease.
+fn start_scheduler(api: &ApiServer, identity: &str) -> Result<Component<RunnerError>, UpError> {
+    let client = client::in_process(api.clone(), "default");
+    let runner = SchedulerRunner::builder(client).leader_election(Some(identity)).build()?;
+    let shutdown = Shutdown::new();
+    let task = runner.spawn(shutdown.clone());
+    Ok(Component { shutdown, task })
+}
+
+/// This process's identity in leader elections.
+fn identity() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("capstan-{}-{nanos:x}", std::process::id())
 }
 
 /// A running `capstan up`: the API server serving on [`Cluster::addr`]. Dropping it
@@ -132,7 +163,9 @@ pub struct Cluster {
     api: ApiServer,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<io::Result<()>>,
-    controllers: ControllerManager,
+    controllers: Component<ManagerError>,
+    scheduler: Component<RunnerError>,
+    nodes: Option<SimCluster>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -158,7 +191,13 @@ impl Cluster {
             .open(&options.data_dir)
             .await
             .map_err(|source| UpError::Store { store: options.store.clone(), source })?;
-        let api = ApiServer::builder().store(Arc::clone(&store)).build().await?;
+        // `pods/log` is served by the node the pod runs on.
+        let registry = NodeRegistry::new();
+        let api = ApiServer::builder()
+            .store(Arc::clone(&store))
+            .node_proxy(Arc::new(NodeLogProxy::new(registry.clone())))
+            .build()
+            .await?;
         let listener = TcpListener::bind(&options.listen)
             .await
             .map_err(|source| UpError::Listen { listen: options.listen.clone(), source })?;
@@ -180,8 +219,28 @@ impl Cluster {
             // End every watch first so their connections can finish gracefully.
             watches.shutdown();
         }));
-        let controllers = ControllerManager::start(&api).await?;
-        Ok(Cluster { addr, server_url, kubeconfig, store, api, stop, serving, controllers })
+        let identity = identity();
+        let controllers = start_controller_manager(&api, &identity).await?;
+        let scheduler = start_scheduler(&api, &identity)?;
+        let nodes = if options.nodes == 0 {
+            None
+        } else {
+            let client = client::in_process(api.clone(), "default");
+            let root = options.data_dir.join("nodes");
+            Some(SimCluster::builder(client, root, options.nodes).registry(registry).start().await?)
+        };
+        Ok(Cluster {
+            addr,
+            server_url,
+            kubeconfig,
+            store,
+            api,
+            stop,
+            serving,
+            controllers,
+            scheduler,
+            nodes,
+        })
     }
 
     /// The address the API server listens on.
@@ -209,11 +268,16 @@ impl Cluster {
         &self.api
     }
 
-    /// Stops the controller manager (its Lease released), then serving: ends the
+    /// Stops the nodes, the scheduler and the controller manager (their Leases
+    /// released), then serving: ends the
     /// watches, lets requests in flight finish, closes the connections, and returns once
     /// the server has stopped.
     pub async fn stop(self) -> Result<(), UpError> {
-        let managed = self.controllers.stop().await;
+        if let Some(nodes) = self.nodes {
+            nodes.shutdown();
+        }
+        let scheduled = self.scheduler.stop().await;
+        let managed = self.controllers.stop().await.and(scheduled);
         let _ = self.stop.send(());
         let served = match self.serving.await {
             Ok(result) => result.map_err(UpError::Serve),

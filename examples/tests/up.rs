@@ -40,6 +40,7 @@ async fn up_serves_writes_a_kubeconfig_and_keeps_objects_across_restarts() {
         data_dir: dir.path().join("data"),
         listen: "127.0.0.1:0".into(),
         store: StoreChoice::Sqlite,
+        nodes: 0,
     };
 
     let cluster = Cluster::start(&options).await.expect("capstan up starts");
@@ -132,6 +133,7 @@ async fn kubectl_deployments_scale_and_are_garbage_collected_and_namespaces_go_a
         data_dir: dir.path().join("data"),
         listen: "127.0.0.1:0".into(),
         store: StoreChoice::Memory,
+        nodes: 3,
     };
     let cluster = Cluster::start(&options).await.expect("capstan up starts");
     let kc = cluster.kubeconfig().to_path_buf();
@@ -161,6 +163,35 @@ async fn kubectl_deployments_scale_and_are_garbage_collected_and_namespaces_go_a
     .await;
     assert!(ok, "{err}");
     assert_eq!(out, "Deployment");
+    // The scheduler binds them to the simulated nodes, which run them with pod IPs.
+    wait_until("3 Pods Running with distinct IPs on nodes", || {
+        let kc = kc.clone();
+        async move {
+            let (ok, out, _) = kubectl(
+                &kc,
+                &[
+                    "get",
+                    "pods",
+                    "-l",
+                    "app=nginx",
+                    "-o",
+                    "jsonpath={range .items[*]}{.status.phase} {.spec.nodeName} {.status.podIP}{\"\\n\"}{end}",
+                ],
+            )
+            .await;
+            let rows: Vec<Vec<&str>> =
+                out.lines().map(|l| l.split_whitespace().collect()).collect();
+            let ips: std::collections::BTreeSet<&str> =
+                rows.iter().filter_map(|r| r.get(2).copied()).collect();
+            ok && rows.len() == 3
+                && rows.iter().all(|r| r.len() == 3 && r[0] == "Running" && r[1].starts_with("node-"))
+                && ips.len() == 3
+        }
+    })
+    .await;
+    let (ok, out, err) =
+        kubectl(&kc, &["rollout", "status", "deployment/nginx", "--timeout=60s"]).await;
+    assert!(ok, "rollout status: {out} {err}");
 
     let (ok, _, err) = kubectl(&kc, &["scale", "deployment", "nginx", "--replicas=5"]).await;
     assert!(ok, "{err}");
