@@ -213,6 +213,61 @@ async fn kubectl_deployments_scale_and_are_garbage_collected_and_namespaces_go_a
     })
     .await;
 
+    // A DaemonSet lands one pod on each of the 3 nodes and reports its rollout done.
+    let manifest = dir.path().join("daemonset.json");
+    let ds = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": {
+            "metadata": {"labels": {"app": "agent"}},
+            "spec": {"containers": [{"name": "agent", "image": "agent"}]}}},
+    });
+    std::fs::write(&manifest, ds.to_string()).expect("manifest written");
+    let (ok, _, err) = kubectl(&kc, &["apply", "-f", manifest.to_str().unwrap()]).await;
+    assert!(ok, "{err}");
+    wait_until("one Running agent Pod on each node", || {
+        let kc = kc.clone();
+        async move {
+            let (ok, out, _) = kubectl(
+                &kc,
+                &[
+                    "get",
+                    "pods",
+                    "-l",
+                    "app=agent",
+                    "-o",
+                    "jsonpath={range .items[*]}{.status.phase} {.spec.nodeName}{\"\\n\"}{end}",
+                ],
+            )
+            .await;
+            let nodes: std::collections::BTreeSet<&str> =
+                out.lines().filter_map(|l| l.strip_prefix("Running ")).collect();
+            ok && out.lines().count() == 3 && nodes.len() == 3
+        }
+    })
+    .await;
+    let (ok, out, err) =
+        kubectl(&kc, &["rollout", "status", "daemonset/agent", "--timeout=60s"]).await;
+    assert!(ok, "rollout status: {out} {err}");
+    // A new image rolls out as revision 2; undo brings the first template back.
+    let (ok, _, err) = kubectl(&kc, &["set", "image", "daemonset/agent", "agent=agent:2"]).await;
+    assert!(ok, "{err}");
+    let (ok, out, err) =
+        kubectl(&kc, &["rollout", "status", "daemonset/agent", "--timeout=60s"]).await;
+    assert!(ok, "rollout status: {out} {err}");
+    let (ok, out, err) = kubectl(&kc, &["rollout", "history", "daemonset/agent"]).await;
+    assert!(
+        ok && out.lines().filter(|l| l.starts_with('1') || l.starts_with('2')).count() == 2,
+        "{out} {err}"
+    );
+    let (ok, out, err) = kubectl(&kc, &["rollout", "undo", "daemonset/agent"]).await;
+    assert!(ok, "rollout undo: {out} {err}");
+    let (ok, out, err) = kubectl(
+        &kc,
+        &["get", "daemonset", "agent", "-o", "jsonpath={.spec.template.spec.containers[0].image}"],
+    )
+    .await;
+    assert!(ok && out == "agent", "{out} {err}");
+
     let (ok, _, err) = kubectl(&kc, &["create", "namespace", "x"]).await;
     assert!(ok, "{err}");
     let (ok, _, err) =

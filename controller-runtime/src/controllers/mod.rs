@@ -13,19 +13,27 @@
 //! - [`ttl_after_finished`]: deletes finished Jobs after their TTL;
 //! - [`podgc`]: deletes terminated pods over a threshold and orphaned pods;
 //! - [`endpointslice`]: EndpointSlices (and Endpoints) of Services with selectors;
-//! - [`disruption`]: PodDisruptionBudget status.
+//! - [`disruption`]: PodDisruptionBudget status;
+//! - [`daemonset`]: one pod per eligible node, updated by maxUnavailable or on delete;
+//! - [`statefulset`]: pods with stable names, ordinals and claims per StatefulSet;
+//! - [`node_lifecycle`]: node health from Leases, node taints, taint-based eviction;
+//! - [`node_ipam`]: pod CIDRs for nodes.
 
 pub mod clock;
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod endpointslice;
 pub mod garbage_collector;
 pub mod job;
 pub mod namespace;
+pub mod node_ipam;
+pub mod node_lifecycle;
 pub mod podgc;
 pub mod replicaset;
 pub mod serviceaccount;
+pub mod statefulset;
 pub mod ttl_after_finished;
 
 use crate::controller::ControllerError;
@@ -54,5 +62,13 @@ pub fn add_all(manager: &mut Manager) -> Result<(), ControllerError> {
     manager.add(slices);
     let budgets = disruption::controller(manager)?;
     manager.add(budgets);
+    let daemonsets = daemonset::controller(manager)?;
+    manager.add(daemonsets);
+    let statefulsets = statefulset::controller(manager)?;
+    manager.add(statefulsets);
+    let lifecycle = node_lifecycle::controller(manager)?;
+    manager.add(lifecycle);
+    let ipam = node_ipam::controller(manager)?;
+    manager.add(ipam);
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod controller;
 mod cronjob;
+mod daemonset;
 mod deployment;
 mod disruption;
 mod endpointslice;
@@ -15,8 +16,10 @@ mod job;
 mod leader_election;
 mod manager;
 mod namespace;
+mod node_lifecycle;
 mod podgc;
 mod replicaset;
+mod statefulset;
 mod support;
 mod ttl;
 mod workloads;
