@@ -17,7 +17,9 @@
 //! - [`daemonset`]: one pod per eligible node, updated by maxUnavailable or on delete;
 //! - [`statefulset`]: pods with stable names, ordinals and claims per StatefulSet;
 //! - [`node_lifecycle`]: node health from Leases, node taints, taint-based eviction;
-//! - [`node_ipam`]: pod CIDRs for nodes.
+//! - [`node_ipam`]: pod CIDRs for nodes;
+//! - [`root_ca`]: the `kube-root-ca.crt` ConfigMap in every namespace (added by the caller
+//!   with the cluster's CA bundle, not by [`add_all`]).
 
 pub mod clock;
 pub mod cronjob;
@@ -32,6 +34,7 @@ pub mod node_ipam;
 pub mod node_lifecycle;
 pub mod podgc;
 pub mod replicaset;
+pub mod root_ca;
 pub mod serviceaccount;
 pub mod statefulset;
 pub mod ttl_after_finished;

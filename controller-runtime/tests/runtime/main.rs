@@ -19,6 +19,7 @@ mod namespace;
 mod node_lifecycle;
 mod podgc;
 mod replicaset;
+mod root_ca;
 mod statefulset;
 mod support;
 mod ttl;
