@@ -42,6 +42,24 @@ pub mod ttl_after_finished;
 use crate::controller::ControllerError;
 use crate::manager::Manager;
 
+/// Writes `patch` (a JSON merge patch) to the `status` subresource of `name`; an object
+/// that is gone meanwhile is not an error.
+pub(crate) async fn merge_status<K>(
+    api: &kube::Api<K>,
+    name: &str,
+    patch: &serde_json::Value,
+) -> Result<(), kube::Error>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let params = kube::api::PatchParams::default();
+    match api.patch_status(name, &params, &kube::api::Patch::Merge(patch)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Adds every built-in controller to `manager` (what a controller manager process runs).
 pub fn add_all(manager: &mut Manager) -> Result<(), ControllerError> {
     let namespaces = namespace::controller(manager)?;

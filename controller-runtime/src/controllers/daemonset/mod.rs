@@ -23,7 +23,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, PostParams};
 use serde_json::json;
 
 use crate::controller::{Controller, ControllerError};
@@ -524,18 +524,7 @@ impl DaemonSetReconciler {
             "updatedNumberScheduled": status.updated_number_scheduled,
             "observedGeneration": status.observed_generation,
         }});
-        match api
-            .patch_status(
-                ds.metadata.name.as_deref().unwrap_or_default(),
-                &PatchParams::default(),
-                &Patch::Merge(&patch),
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(e),
-        }
+        super::merge_status(&api, ds.metadata.name.as_deref().unwrap_or_default(), &patch).await
     }
 }
 

@@ -22,7 +22,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, PostParams};
 use serde_json::json;
 
 pub use expectations::Expectations;
@@ -347,18 +347,7 @@ impl ReplicaSetReconciler {
             "observedGeneration": status.observed_generation,
             "conditions": status.conditions,
         }});
-        match api
-            .patch_status(
-                rs.metadata.name.as_deref().unwrap_or_default(),
-                &PatchParams::default(),
-                &Patch::Merge(&patch),
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(e),
-        }
+        super::merge_status(&api, rs.metadata.name.as_deref().unwrap_or_default(), &patch).await
     }
 }
 
