@@ -10,12 +10,16 @@
 //! - [`request`]: what a request asks for — [`request::RequestInfo`] from the path and
 //!   verb, the query options of each verb, and content negotiation;
 //! - [`patch`]: JSON patch, JSON merge patch and strategic merge patch;
-//! - [`table`]: server-side `Table` output with the columns `kubectl get` prints per kind.
+//! - [`table`]: server-side `Table` output with the columns `kubectl get` prints per kind;
+//! - [`security`]: HTTPS, authentication (x509, tokens, ServiceAccount and OIDC JWTs),
+//!   authorization (RBAC, Node) and the cluster credentials — [`security::Security`]
+//!   turns a plain [`server::ApiServer`] into a secure one.
 
 pub mod discovery;
 pub mod managed_fields;
 pub mod patch;
 pub mod request;
+pub mod security;
 pub mod serve;
 pub mod server;
 pub mod status;

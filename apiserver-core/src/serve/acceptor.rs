@@ -20,6 +20,12 @@ pub trait Acceptor: Send + Sync + 'static {
     /// Completes the connection's handshake (none for plain TCP). An error closes the
     /// connection and is logged; the server keeps accepting others.
     fn accept(&self, stream: TcpStream) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+
+    /// Values every request of the connection carries in its extensions (an HTTPS
+    /// acceptor puts the client's certificates there); none by default.
+    fn connection_extensions(&self, _stream: &Self::Stream) -> http::Extensions {
+        http::Extensions::new()
+    }
 }
 
 /// Plain, unencrypted HTTP: the TCP connection is the stream.

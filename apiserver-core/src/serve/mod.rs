@@ -1,10 +1,11 @@
 //! Serving a `tower::Service` over HTTP/1.1 and HTTP/2 with hyper, with graceful shutdown.
 //!
 //! [`serve`] accepts connections from a [`tokio::net::TcpListener`], completes each one's
-//! handshake with an [`Acceptor`] ([`PlainTcp`] for plain HTTP; a TLS acceptor drops in
-//! the same way), and serves the service on it with hyper's automatic HTTP/1.1 + HTTP/2
-//! server (HTTP/2 with prior knowledge or over TLS ALPN). Each request carries a
-//! [`ConnectionInfo`] extension with the connection's addresses.
+//! handshake with an [`Acceptor`] ([`PlainTcp`] for plain HTTP;
+//! `security::tls::TlsAcceptor` for HTTPS), and serves the service on it with hyper's
+//! automatic HTTP/1.1 + HTTP/2 server (HTTP/2 with prior knowledge or over TLS ALPN).
+//! Each request carries a [`ConnectionInfo`] extension with the connection's addresses,
+//! and whatever [`Acceptor::connection_extensions`] gives (the TLS client certificates).
 //!
 //! When the shutdown future completes the listener is closed, every connection is told
 //! to finish (idle HTTP/1.1 keep-alive connections close at once, HTTP/2 connections get
@@ -145,10 +146,7 @@ where
                     tracing::debug!(%remote_addr, %error, "cannot set TCP_NODELAY");
                 }
                 let info = ConnectionInfo { remote_addr, local_addr };
-                let service = service.clone().map_request(move |mut req: Request<Incoming>| {
-                    req.extensions_mut().insert(info);
-                    req
-                });
+                let service = service.clone();
                 let watcher = graceful.watcher();
                 let acceptor = Arc::clone(&acceptor);
                 let builder = Arc::clone(&builder);
@@ -160,6 +158,12 @@ where
                             return;
                         }
                     };
+                    let extensions = acceptor.connection_extensions(&stream);
+                    let service = service.map_request(move |mut req: Request<Incoming>| {
+                        req.extensions_mut().extend(extensions.clone());
+                        req.extensions_mut().insert(info);
+                        req
+                    });
                     let connection = builder.serve_connection_with_upgrades(
                         TokioIo::new(stream),
                         TowerToHyperService::new(service),

@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod protobuf;
 mod protobuf_tables;
 pub mod proxy;
+mod recent_namespaces;
 pub mod registry;
 mod response;
 pub mod strategy;
@@ -41,7 +42,7 @@ use parking_lot::Mutex;
 
 use crate::status::ApiError;
 use admission::{AdmissionChain, MutatingAdmission, ValidatingAdmission};
-use auth::{AlwaysAllow, AnonymousAdmin, Authenticator, Authorizer};
+use auth::{AlwaysAllow, AnonymousAdmin, Authenticator, Authorizer, TokenIssuer};
 use proxy::{NoNodeConnection, NodeProxy};
 use registry::Resource;
 
@@ -76,7 +77,11 @@ pub(crate) struct Inner {
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     /// The lease TTL'd objects (events) share, and when it was granted.
     pub(crate) ttl_lease: Mutex<Option<(LeaseId, std::time::Instant)>>,
+    /// Namespaces whose deletion just started (creates in them read the store).
+    pub(crate) recent_namespace_deletes: recent_namespaces::RecentNamespaceDeletes,
     pub(crate) request_timeout: Duration,
+    /// Signs the tokens of `serviceaccounts/<name>/token` (none: the subresource is `404`).
+    pub(crate) token_issuer: Option<Arc<dyn TokenIssuer>>,
 }
 
 /// The Kubernetes API as a `tower::Service`. Cheap to clone; every clone serves the
@@ -104,6 +109,15 @@ impl ApiServer {
     /// The store the server writes to.
     pub fn store(&self) -> &Arc<dyn Storage> {
         &self.inner.store
+    }
+
+    /// The watch cache of a served resource (what the security stages index RBAC and
+    /// pods from).
+    pub fn watch_cache(
+        &self,
+        gvr: &GroupVersionResource,
+    ) -> Option<Arc<crate::watch_cache::WatchCache>> {
+        self.inner.resources.get(gvr).map(|r| r.cache.clone())
     }
 
     /// Ends every open watch cleanly (their streams finish); requests keep being served.
@@ -149,6 +163,7 @@ pub struct ApiServerBuilder {
     node_proxy: Arc<dyn NodeProxy>,
     bootstrap: bool,
     request_timeout: Duration,
+    token_issuer: Option<Arc<dyn TokenIssuer>>,
 }
 
 impl Default for ApiServerBuilder {
@@ -161,6 +176,7 @@ impl Default for ApiServerBuilder {
             node_proxy: Arc::new(NoNodeConnection),
             bootstrap: true,
             request_timeout: Duration::from_secs(60),
+            token_issuer: None,
         }
     }
 }
@@ -231,6 +247,12 @@ impl ApiServerBuilder {
         self
     }
 
+    /// Issues ServiceAccount tokens for `serviceaccounts/<name>/token` (default none).
+    pub fn token_issuer(mut self, issuer: Arc<dyn TokenIssuer>) -> Self {
+        self.token_issuer = Some(issuer);
+        self
+    }
+
     /// Builds the server: one registry (and watch cache) per served resource, then the
     /// initial objects.
     pub async fn build(self) -> Result<ApiServer, ServerError> {
@@ -246,7 +268,9 @@ impl ApiServerBuilder {
             node_proxy: self.node_proxy,
             shutdown,
             ttl_lease: Mutex::new(None),
+            recent_namespace_deletes: Default::default(),
             request_timeout: self.request_timeout,
+            token_issuer: self.token_issuer,
         });
         if self.bootstrap {
             bootstrap::initial_objects(&inner).await?;

@@ -1,4 +1,4 @@
-//! The request pipeline, in order: request info → authentication → authorization → body limit → deadline → handler (decode → mutating admission → strategy → validation → validating admission → store).
+//! The request pipeline, in order: request info → authentication → impersonation → authorization → body limit → deadline → handler (decode → mutating admission → strategy → validation → validating admission → store).
 //!
 //! Each stage is a small function here so the order is visible in [`handle`]; the
 //! replaceable stages are traits ([`super::auth::Authenticator`],
@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Limited};
 use super::auth::{Decision, UserInfo};
 use super::{Body, Inner, MAX_REQUEST_BODY_BYTES, handlers, response};
 use crate::request::{Query, RequestInfo};
+use crate::security::impersonation;
 use crate::serve as timeout;
 use crate::status::ApiError;
 
@@ -51,8 +52,13 @@ where
     // 1. What the request names.
     let query = Query::from_uri(&head.uri);
     let info = RequestInfo::parse(&head.method, head.uri.path(), &query)?;
-    // 2. Who asks.
+    // 2. Who asks (and whom they impersonate, if they may).
     let user = authenticate(inner, &head).await?;
+    let user = if impersonation::requested(&head) {
+        impersonation::impersonate(inner.authorizer.as_ref(), &head, user).await?
+    } else {
+        user
+    };
     // 3. Whether they may.
     authorize(inner, &user, &info).await?;
     // 4. The body, bounded.

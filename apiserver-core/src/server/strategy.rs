@@ -13,7 +13,7 @@ use capstan_api_types::catalogue::ResourceInfo;
 use capstan_api_types::defaults::default_object;
 use capstan_api_types::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use capstan_api_types::validation::meta::{
-    name_is_dns_label, name_is_dns_subdomain, name_is_dns1035_label,
+    name_is_dns_label, name_is_dns_subdomain, name_is_dns1035_label, name_is_path_segment,
 };
 use capstan_api_types::validation::names::is_dns1123_label;
 use capstan_api_types::validation::{
@@ -273,6 +273,11 @@ pub fn for_resource(info: &ResourceInfo) -> Arc<dyn Strategy> {
             Arc::new(ServiceStrategy(config))
         }
         (_, "events") => Arc::new(EventStrategy(config)),
+        // RBAC names are path segments (`system:node`, `system:kube-scheduler`, …).
+        ("rbac.authorization.k8s.io", _) => {
+            config.name_validator = name_is_path_segment;
+            Arc::new(GenericStrategy(config))
+        }
         _ => Arc::new(GenericStrategy(config)),
     }
 }

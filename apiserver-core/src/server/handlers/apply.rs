@@ -73,7 +73,7 @@ pub(crate) async fn apply(
             managed_fields::apply(&empty, &input, &node).map_err(|e| apply_error(e, req, res))?;
         let (obj, _) = admit_new(inner, req, res, obj, dry_run, Tracking::Applied).await?;
         let created = store_new(inner, res, obj, false, dry_run).await?;
-        return object_response(req, res, StatusCode::CREATED, &created, &decoded.warnings);
+        return object_response(req, res, StatusCode::CREATED, &created.object, &decoded.warnings);
     }
     let change = ApplyChange { config: &config, raw: &raw, manager: &manager, force };
     let (out, _) = write(inner, req, res, Change::Apply(&change), part, dry_run).await?;

@@ -2,12 +2,15 @@
 
 use std::time::Instant;
 
-use capstan_api_types::GroupResource;
+use bytes::Bytes;
+use capstan_api_types::{GroupResource, GroupVersionResource};
 use capstan_store::{LeaseId, StoreError};
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::{ApiRequest, attrs, decode_object, field_manager, meta_str, object_response};
+use super::{
+    ApiRequest, attrs, decode_object, field_manager, meta_str, object_response, plain_json_response,
+};
 use crate::managed_fields::{Node, UpdateInput, track_update};
 use crate::request::WriteOptions;
 use crate::server::admission::Operation;
@@ -32,7 +35,20 @@ pub(crate) async fn create(
     let generate = meta_str(&obj, "name").is_empty() && !meta_str(&obj, "generateName").is_empty();
     let (obj, _) = admit_new(inner, req, res, obj, opts.dry_run, Tracking::Update).await?;
     let created = store_new(inner, res, obj, generate, opts.dry_run).await?;
-    object_response(req, res, StatusCode::CREATED, &created, &decoded.warnings)
+    if let Some(stored) = &created.stored
+        && let Some(r) = plain_json_response(req, StatusCode::CREATED, stored, &decoded.warnings)
+    {
+        return Ok(r);
+    }
+    object_response(req, res, StatusCode::CREATED, &created.object, &decoded.warnings)
+}
+
+/// A new object as written.
+pub(crate) struct Created {
+    /// The object, with its resourceVersion.
+    pub(crate) object: Value,
+    /// The stored bytes and the revision written (`None` for a dry run).
+    pub(crate) stored: Option<(Bytes, i64)>,
 }
 
 /// Sets (or checks) the object's namespace from the request path.
@@ -133,9 +149,9 @@ pub(crate) async fn store_new(
     mut obj: Value,
     generated: bool,
     dry_run: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Created, ApiError> {
     if dry_run {
-        return Ok(obj);
+        return Ok(Created { object: obj, stored: None });
     }
     let lease = ttl_lease(inner, res).await?;
     let base = meta_str(&obj, "generateName").to_string();
@@ -144,10 +160,10 @@ pub(crate) async fn store_new(
         let name = meta_str(&obj, "name").to_string();
         let key = res.key(meta_str(&obj, "namespace"), &name);
         let bytes = encode_for_store(&mut obj)?;
-        match inner.store.create(&key, bytes, lease).await {
+        match inner.store.create(&key, bytes.clone(), lease).await {
             Ok(kv) => {
                 set_resource_version(&mut obj, kv.mod_revision);
-                return Ok(obj);
+                return Ok(Created { object: obj, stored: Some((bytes, kv.mod_revision)) });
             }
             Err(StoreError::AlreadyExists { .. })
                 if generated && attempt + 1 < GENERATE_NAME_ATTEMPTS =>
@@ -165,25 +181,31 @@ pub(crate) async fn store_new(
 
 /// Objects in a namespace need it to exist (`404`) and not be terminating (`403`),
 /// as the `NamespaceLifecycle` admission plugin enforces.
+///
+/// Like that plugin's lister, the namespaces' watch cache answers first (no store read,
+/// no parse: its selectable fields carry `status.phase`, which deletion sets to
+/// `Terminating`); a namespace the cache has not seen yet is read from the store, so a
+/// create right after its namespace's creation is not refused, and so is one whose
+/// deletion started moments ago, so a create right after it is refused.
 pub(crate) async fn ensure_namespace_accepts(
     inner: &Inner,
     namespace: &str,
     res: &Resource,
     name: &str,
 ) -> Result<(), ApiError> {
-    let gr = GroupResource::new("", "namespaces");
     let key = format!("/registry/namespaces/{namespace}");
-    let got = inner
-        .store
-        .get(&key, 0)
-        .await
-        .map_err(|e| ApiError::from_store(StoreOperation::Get, &gr, namespace, e))?;
-    let Some(kv) = got.kv else {
-        return Err(ApiError::not_found(&gr, namespace));
+    let cached = if inner.recent_namespace_deletes.contains(namespace) {
+        None
+    } else {
+        inner
+            .resources
+            .get(&GroupVersionResource::new("", "v1", "namespaces"))
+            .and_then(|ns| ns.cache.get(&key))
     };
-    let ns: Value = serde_json::from_slice(&kv.value).map_err(ApiError::internal)?;
-    let terminating = ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
-        || ns.pointer("/metadata/deletionTimestamp").is_some();
+    let terminating = match cached {
+        Some(ns) => ns.fields.get("status.phase").map(String::as_str) == Some("Terminating"),
+        None => live_namespace_terminating(inner, namespace, &key).await?,
+    };
     // Events may still be written into a terminating namespace, as Kubernetes allows.
     if terminating && res.info.plural != "events" {
         return Err(ApiError::forbidden(
@@ -195,6 +217,26 @@ pub(crate) async fn ensure_namespace_accepts(
         ));
     }
     Ok(())
+}
+
+/// Whether the stored namespace at `key` is terminating; `404` when there is none.
+async fn live_namespace_terminating(
+    inner: &Inner,
+    namespace: &str,
+    key: &str,
+) -> Result<bool, ApiError> {
+    let gr = GroupResource::new("", "namespaces");
+    let got = inner
+        .store
+        .get(key, 0)
+        .await
+        .map_err(|e| ApiError::from_store(StoreOperation::Get, &gr, namespace, e))?;
+    let Some(kv) = got.kv else {
+        return Err(ApiError::not_found(&gr, namespace));
+    };
+    let ns: Value = serde_json::from_slice(&kv.value).map_err(ApiError::internal)?;
+    Ok(ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
+        || ns.pointer("/metadata/deletionTimestamp").is_some())
 }
 
 /// The lease of a kind with a TTL (events): shared for a minute, then a fresh one, like

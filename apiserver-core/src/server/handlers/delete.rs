@@ -92,6 +92,9 @@ pub(crate) async fn delete_object(
     opts: &DeleteOptions,
 ) -> Result<Deleted, ApiError> {
     let key = res.key(namespace, name);
+    if res.gr.group.is_empty() && res.info.plural == "namespaces" {
+        inner.recent_namespace_deletes.note(name);
+    }
     loop {
         let (old, kv) = res.read_existing(inner.store.as_ref(), namespace, name).await?;
         if let Some(pre) = &opts.preconditions {

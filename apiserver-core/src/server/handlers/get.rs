@@ -2,12 +2,10 @@
 
 use http::{Response, StatusCode};
 
-use super::{ApiRequest, object_response};
-use crate::request::{
-    BodyFormat, EndpointRestrictions, GetOptions, negotiate_output, parse_resource_version,
-};
-use crate::server::registry::{Resource, decode_stored, splice_resource_version};
-use crate::server::{Body, Inner, response};
+use super::{ApiRequest, object_response, plain_json_response};
+use crate::request::{GetOptions, parse_resource_version};
+use crate::server::registry::{Resource, decode_stored};
+use crate::server::{Body, Inner};
 use crate::status::{ApiError, StoreOperation};
 
 pub(crate) async fn get(
@@ -36,12 +34,9 @@ pub(crate) async fn get(
         ));
     }
     let kv = got.kv.ok_or_else(|| ApiError::not_found(&res.gr, name))?;
-    // Fast path: plain JSON is the stored bytes with the resourceVersion spliced in.
-    let accept = req.head.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
-    let plain = negotiate_output(accept, &EndpointRestrictions::resource())
-        .is_ok_and(|n| n.target.is_none() && n.format == BodyFormat::Json && !n.pretty);
-    if plain && let Some(bytes) = splice_resource_version(&kv.value, kv.mod_revision) {
-        return Ok(response::with_body(StatusCode::OK, "application/json", bytes));
+    let stored = (kv.value.clone(), kv.mod_revision);
+    if let Some(r) = plain_json_response(req, StatusCode::OK, &stored, &[]) {
+        return Ok(r);
     }
     let obj = decode_stored(&kv)?;
     object_response(req, res, StatusCode::OK, &obj, &[])

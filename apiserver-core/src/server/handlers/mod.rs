@@ -5,10 +5,14 @@ mod create;
 mod delete;
 mod get;
 mod list;
+mod openid;
+mod reviews;
 mod subresources;
+mod token_request;
 mod update;
 mod watch;
 
+use bytes::Bytes;
 use capstan_api_types::GroupVersionResource;
 use capstan_api_types::validation::field::go_quote;
 use http::{Response, StatusCode};
@@ -16,7 +20,7 @@ use serde_json::{Value, json};
 
 use super::admission::{AdmissionAttributes, Operation};
 use super::pipeline::ApiRequest;
-use super::registry::Resource;
+use super::registry::{Resource, splice_resource_version};
 use super::{Body, Inner, nonresource, response, typed};
 use crate::request::{
     BodyFormat, EndpointRestrictions, FieldValidation, Target, Verb, classify_body,
@@ -27,6 +31,9 @@ use crate::table::{ListMeta, TableOptions};
 
 /// Routes a request to its handler.
 pub(crate) async fn dispatch(inner: &Inner, req: ApiRequest) -> Result<Response<Body>, ApiError> {
+    if let Some(discovery) = openid::serve(inner, &req) {
+        return discovery;
+    }
     if !req.info.is_resource_request {
         return nonresource::serve(&req);
     }
@@ -55,6 +62,7 @@ pub(crate) async fn dispatch(inner: &Inner, req: ApiRequest) -> Result<Response<
         ("", Verb::Create) if res.info.plural == "bindings" => {
             subresources::binding(inner, &req, &res).await
         }
+        ("", Verb::Create) if reviews::is_review(&res) => reviews::create(inner, &req, &res).await,
         ("", Verb::Create) => create::create(inner, &req, &res).await,
         ("", Verb::Update) => update::update(inner, &req, &res, update::Part::Main).await,
         ("", Verb::Patch) => update::patch(inner, &req, &res, update::Part::Main).await,
@@ -79,6 +87,9 @@ pub(crate) async fn dispatch(inner: &Inner, req: ApiRequest) -> Result<Response<
         }
         ("binding", Verb::Create) if res.info.plural == "pods" => {
             subresources::binding(inner, &req, &res).await
+        }
+        ("token", Verb::Create) if res.info.plural == "serviceaccounts" => {
+            token_request::create(inner, &req, &res).await
         }
         ("eviction", Verb::Create) if res.info.plural == "pods" => {
             subresources::eviction(inner, &req, &res).await
@@ -287,6 +298,27 @@ pub(crate) fn object_response(
     };
     response::add_warnings(&mut r, warnings);
     Ok(r)
+}
+
+/// The fast path of answering with one object: when the client wants plain JSON, the
+/// stored bytes with `"resourceVersion":"<revision>"` spliced in, nothing re-encoded.
+/// `None` when it wants another form (or the bytes cannot be spliced).
+pub(crate) fn plain_json_response(
+    req: &ApiRequest,
+    status: StatusCode,
+    (stored, revision): &(Bytes, i64),
+    warnings: &[String],
+) -> Option<Response<Body>> {
+    let accept = req.head.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
+    let plain = negotiate_output(accept, &EndpointRestrictions::resource())
+        .is_ok_and(|n| n.target.is_none() && n.format == BodyFormat::Json && !n.pretty);
+    if !plain {
+        return None;
+    }
+    let bytes = splice_resource_version(stored, *revision)?;
+    let mut r = response::with_body(status, "application/json", bytes);
+    response::add_warnings(&mut r, warnings);
+    Some(r)
 }
 
 /// The table options of a request.

@@ -1,0 +1,429 @@
+//! The Node authorizer: a kubelet (`system:node:<name>` in `system:nodes`) may touch its own Node and Lease, the pods bound to it, and the secrets, configmaps, volume claims, volumes and ServiceAccount tokens those pods reference.
+//!
+//! The pod → node relation comes from a graph fed by the pods watch cache (list, then
+//! watch), so a check looks at the pods of one node only. Requests outside what a node
+//! needs get no opinion (RBAC may still allow them); reads of graph-tracked kinds with no
+//! relationship get no opinion either, so the answer is `403` unless RBAC grants more.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::{FutureExt, StreamExt};
+use parking_lot::RwLock;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::lookup::ObjectLookup;
+use crate::request::{ListOptions, RequestInfo};
+use crate::server::auth::{Authorizer, Decision, SubjectRules, UserInfo};
+use crate::watch_cache::{CacheEvent, CachedObject, WatchCache};
+
+/// The group of every node identity.
+pub const NODES_GROUP: &str = "system:nodes";
+
+/// The node name of a kubelet identity, if `user` is one.
+pub fn node_name(user: &UserInfo) -> Option<&str> {
+    let name = user.name.strip_prefix("system:node:")?;
+    (!name.is_empty() && user.in_group(NODES_GROUP)).then_some(name)
+}
+
+/// What one pod references.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct PodRefs {
+    node: String,
+    secrets: HashSet<String>,
+    configmaps: HashSet<String>,
+    claims: HashSet<String>,
+    service_account: String,
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn pod_refs(pod: &Value) -> PodRefs {
+    let mut refs = PodRefs {
+        node: str_at(pod, "/spec/nodeName").unwrap_or("").to_string(),
+        service_account: str_at(pod, "/spec/serviceAccountName").unwrap_or("default").to_string(),
+        ..PodRefs::default()
+    };
+    let pod_name = str_at(pod, "/metadata/name").unwrap_or("");
+    let items = |p: &str| pod.pointer(p).and_then(Value::as_array).cloned().unwrap_or_default();
+    for volume in items("/spec/volumes") {
+        refs.secrets.extend(str_at(&volume, "/secret/secretName").map(String::from));
+        refs.configmaps.extend(str_at(&volume, "/configMap/name").map(String::from));
+        refs.claims.extend(str_at(&volume, "/persistentVolumeClaim/claimName").map(String::from));
+        if volume.get("ephemeral").is_some()
+            && let Some(v) = str_at(&volume, "/name")
+        {
+            refs.claims.insert(format!("{pod_name}-{v}"));
+        }
+        for source in
+            volume.pointer("/projected/sources").and_then(Value::as_array).into_iter().flatten()
+        {
+            refs.secrets.extend(str_at(source, "/secret/name").map(String::from));
+            refs.configmaps.extend(str_at(source, "/configMap/name").map(String::from));
+        }
+    }
+    for list in ["/spec/containers", "/spec/initContainers", "/spec/ephemeralContainers"] {
+        for container in items(list) {
+            for env in container.get("env").and_then(Value::as_array).into_iter().flatten() {
+                refs.secrets.extend(str_at(env, "/valueFrom/secretKeyRef/name").map(String::from));
+                refs.configmaps
+                    .extend(str_at(env, "/valueFrom/configMapKeyRef/name").map(String::from));
+            }
+            for from in container.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
+                refs.secrets.extend(str_at(from, "/secretRef/name").map(String::from));
+                refs.configmaps.extend(str_at(from, "/configMapRef/name").map(String::from));
+            }
+        }
+    }
+    for secret in items("/spec/imagePullSecrets") {
+        refs.secrets.extend(str_at(&secret, "/name").map(String::from));
+    }
+    refs
+}
+
+/// `(namespace, name)` of a pod.
+type PodKey = (String, String);
+
+#[derive(Debug, Default)]
+struct Graph {
+    pods: HashMap<PodKey, PodRefs>,
+    by_node: HashMap<String, HashSet<PodKey>>,
+}
+
+impl Graph {
+    fn remove(&mut self, key: &PodKey) {
+        if let Some(old) = self.pods.remove(key)
+            && let Some(set) = self.by_node.get_mut(&old.node)
+        {
+            set.remove(key);
+            if set.is_empty() {
+                self.by_node.remove(&old.node);
+            }
+        }
+    }
+
+    fn upsert(&mut self, key: PodKey, refs: PodRefs) {
+        self.remove(&key);
+        if refs.node.is_empty() {
+            return;
+        }
+        self.by_node.entry(refs.node.clone()).or_default().insert(key.clone());
+        self.pods.insert(key, refs);
+    }
+
+    /// The references of the pods bound to `node` in `namespace`.
+    fn pods_of<'a>(
+        &'a self,
+        node: &str,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = (&'a PodKey, &'a PodRefs)> + 'a {
+        self.by_node
+            .get(node)
+            .into_iter()
+            .flatten()
+            .filter(move |k| k.0 == namespace)
+            .filter_map(|k| self.pods.get_key_value(k))
+    }
+}
+
+/// The Node authorizer (see the [module documentation](self)).
+#[derive(Clone)]
+pub struct NodeAuthorizer {
+    graph: Arc<RwLock<Graph>>,
+    lookup: ObjectLookup,
+    stop: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for NodeAuthorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeAuthorizer").field("pods", &self.graph.read().pods.len()).finish()
+    }
+}
+
+impl NodeAuthorizer {
+    /// An authorizer with an empty graph; PersistentVolume checks read claims via `lookup`.
+    pub fn new(lookup: ObjectLookup) -> Self {
+        NodeAuthorizer { graph: Arc::default(), lookup, stop: watch::channel(false).0 }
+    }
+
+    /// Follows the pods watch cache.
+    pub fn start(&self, pods: Arc<WatchCache>) {
+        tokio::spawn(follow(self.graph.clone(), pods, self.stop.subscribe()));
+    }
+
+    /// Stops following the pods.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    fn pod_on_node(&self, node: &str, namespace: &str, name: &str) -> bool {
+        self.graph
+            .read()
+            .pods
+            .get(&(namespace.to_string(), name.to_string()))
+            .is_some_and(|p| p.node == node)
+    }
+
+    fn referenced(&self, node: &str, namespace: &str, pick: impl Fn(&PodRefs) -> bool) -> bool {
+        self.graph.read().pods_of(node, namespace).any(|(_, refs)| pick(refs))
+    }
+
+    async fn volume_of_node(&self, node: &str, volume: &str) -> bool {
+        let claims: Vec<(String, String)> = {
+            let graph = self.graph.read();
+            graph
+                .by_node
+                .get(node)
+                .into_iter()
+                .flatten()
+                .filter_map(|k| graph.pods.get(k).map(|p| (k.0.clone(), p)))
+                .flat_map(|(ns, p)| p.claims.iter().map(move |c| (ns.clone(), c.clone())))
+                .collect()
+        };
+        for (ns, claim) in claims {
+            if let Some(pvc) = self.lookup.get("", "persistentvolumeclaims", &ns, &claim).await
+                && str_at(&pvc, "/spec/volumeName") == Some(volume)
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn allow_if(condition: bool) -> Decision {
+    if condition { Decision::Allow } else { Decision::NoOpinion }
+}
+
+#[async_trait]
+impl Authorizer for NodeAuthorizer {
+    async fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
+        let Some(node) = node_name(user) else { return Decision::NoOpinion };
+        if !info.is_resource_request {
+            return Decision::NoOpinion;
+        }
+        let (ns, name, verb, sub) = (
+            info.namespace.as_str(),
+            info.name.as_str(),
+            info.verb.as_str(),
+            info.subresource.as_str(),
+        );
+        let read = matches!(verb, "get" | "list" | "watch");
+        // One named object: a get, or a list/watch with a `metadata.name` field selector.
+        let read_one = read && !name.is_empty() && sub.is_empty();
+        match (info.api_group.as_str(), info.resource.as_str()) {
+            ("", "secrets") if read_one => {
+                allow_if(self.referenced(node, ns, |r| r.secrets.contains(name)))
+            }
+            ("", "configmaps") if read_one => {
+                allow_if(self.referenced(node, ns, |r| r.configmaps.contains(name)))
+            }
+            ("", "persistentvolumeclaims") if read_one => {
+                allow_if(self.referenced(node, ns, |r| r.claims.contains(name)))
+            }
+            ("", "persistentvolumes") if read_one => {
+                allow_if(self.volume_of_node(node, name).await)
+            }
+            ("", "serviceaccounts") if sub == "token" && verb == "create" => {
+                allow_if(self.referenced(node, ns, |r| r.service_account == name))
+            }
+            ("", "nodes") => match (verb, sub) {
+                (_, "") if read => Decision::Allow,
+                ("create", "") => Decision::Allow,
+                ("update" | "patch" | "delete", "") | ("update" | "patch" | "get", "status") => {
+                    allow_if(name == node)
+                }
+                _ => Decision::NoOpinion,
+            },
+            ("", "pods") => match (verb, sub) {
+                ("list" | "watch", "") => Decision::Allow,
+                ("get", "") | ("delete", "") | ("update" | "patch" | "get", "status") => {
+                    allow_if(self.pod_on_node(node, ns, name))
+                }
+                ("create", "") => Decision::Allow,
+                ("create", "eviction") => allow_if(self.pod_on_node(node, ns, name)),
+                _ => Decision::NoOpinion,
+            },
+            ("coordination.k8s.io", "leases") if ns == "kube-node-lease" => {
+                allow_if(verb == "create" || name == node)
+            }
+            ("" | "events.k8s.io", "events") => {
+                allow_if(matches!(verb, "create" | "patch" | "update"))
+            }
+            ("", "services" | "endpoints") | ("discovery.k8s.io", "endpointslices") => {
+                allow_if(read)
+            }
+            ("authentication.k8s.io", "tokenreviews")
+            | ("authorization.k8s.io", "subjectaccessreviews") => allow_if(verb == "create"),
+            _ => Decision::NoOpinion,
+        }
+    }
+
+    fn rules_for(&self, user: &UserInfo, _namespace: &str) -> Option<SubjectRules> {
+        // A node's permissions depend on the objects of each request: not enumerable.
+        if node_name(user).is_some() { None } else { Some(SubjectRules::default()) }
+    }
+}
+
+fn apply(graph: &mut Graph, object: &CachedObject, deleted: bool) {
+    let key = (object.namespace.clone().unwrap_or_default(), object.name.clone());
+    if deleted {
+        graph.remove(&key);
+        return;
+    }
+    match serde_json::from_slice::<Value>(&object.json) {
+        Ok(pod) => graph.upsert(key, pod_refs(&pod)),
+        Err(_) => graph.remove(&key),
+    }
+}
+
+async fn follow(
+    graph: Arc<RwLock<Graph>>,
+    cache: Arc<WatchCache>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut from: Option<i64> = None;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let revision = match from {
+            Some(r) => r,
+            None => match cache.list(None, &ListOptions::default()).await {
+                Ok(page) => {
+                    let mut fresh = Graph::default();
+                    for object in &page.items {
+                        apply(&mut fresh, object, false);
+                    }
+                    *graph.write() = fresh;
+                    page.revision
+                }
+                Err(_) => {
+                    tokio::select! { _ = stop.changed() => return, () = tokio::time::sleep(Duration::from_millis(200)) => {} }
+                    continue;
+                }
+            },
+        };
+        let options = ListOptions {
+            watch: true,
+            resource_version: Some(revision.to_string()),
+            ..ListOptions::default()
+        };
+        let Ok(mut events) = cache.watch(None, &options) else {
+            from = None;
+            continue;
+        };
+        from = Some(revision);
+        loop {
+            let event = tokio::select! { _ = stop.changed() => return, e = events.next() => e };
+            let Some(event) = event else { break };
+            let mut g = graph.write();
+            let mut next = Some(event);
+            while let Some(event) = next {
+                from = Some(from.unwrap_or(0).max(event.revision()));
+                match &event {
+                    CacheEvent::Added(o) | CacheEvent::Modified(o) => apply(&mut g, o, false),
+                    CacheEvent::Deleted(o) => apply(&mut g, o, true),
+                    _ => {}
+                }
+                next = events.next().now_or_never().flatten();
+            }
+        }
+        tokio::select! { _ = stop.changed() => return, () = tokio::time::sleep(Duration::from_millis(200)) => {} }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pod_references() {
+        let pod = json!({
+            "metadata": {"name": "p", "namespace": "ns"},
+            "spec": {
+                "nodeName": "n1",
+                "serviceAccountName": "sa",
+                "imagePullSecrets": [{"name": "pull"}],
+                "volumes": [
+                    {"name": "a", "secret": {"secretName": "s1"}},
+                    {"name": "b", "configMap": {"name": "c1"}},
+                    {"name": "c", "persistentVolumeClaim": {"claimName": "claim"}},
+                    {"name": "d", "ephemeral": {}},
+                    {"name": "e", "projected": {"sources": [{"secret": {"name": "s2"}}, {"configMap": {"name": "c2"}}]}}
+                ],
+                "containers": [{"name": "x", "env": [{"name": "E", "valueFrom": {"secretKeyRef": {"name": "s3", "key": "k"}}}],
+                                "envFrom": [{"configMapRef": {"name": "c3"}}]}]
+            }
+        });
+        let refs = pod_refs(&pod);
+        assert_eq!(refs.node, "n1");
+        assert_eq!(refs.service_account, "sa");
+        for s in ["pull", "s1", "s2", "s3"] {
+            assert!(refs.secrets.contains(s), "{s}");
+        }
+        for c in ["c1", "c2", "c3"] {
+            assert!(refs.configmaps.contains(c), "{c}");
+        }
+        assert!(refs.claims.contains("claim") && refs.claims.contains("p-d"));
+    }
+
+    #[tokio::test]
+    async fn node_identity_reaches_only_its_objects() {
+        let lookup = ObjectLookup::new(Arc::new(capstan_store::memory::MemoryStore::new()));
+        let authz = NodeAuthorizer::new(lookup);
+        authz.graph.write().upsert(
+            ("ns".into(), "p".into()),
+            pod_refs(&json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1", "volumes": [{"name": "a", "secret": {"secretName": "s1"}}]}})),
+        );
+        let n1 = UserInfo::new("system:node:n1", [NODES_GROUP]);
+        let n2 = UserInfo::new("system:node:n2", [NODES_GROUP]);
+        let info = |v: &str, path: &str| {
+            let m = match v {
+                "GET" => http::Method::GET,
+                "PUT" => http::Method::PUT,
+                _ => http::Method::DELETE,
+            };
+            RequestInfo::parse(&m, path, &crate::request::Query::parse("")).unwrap()
+        };
+        let secret = info("GET", "/api/v1/namespaces/ns/secrets/s1");
+        assert_eq!(authz.authorize(&n1, &secret).await, Decision::Allow);
+        let watch_one = RequestInfo::parse(
+            &http::Method::GET,
+            "/api/v1/namespaces/ns/secrets",
+            &crate::request::Query::parse("watch=true&fieldSelector=metadata.name%3Ds1"),
+        )
+        .unwrap();
+        assert_eq!(authz.authorize(&n1, &watch_one).await, Decision::Allow);
+        let watch_all = info("GET", "/api/v1/namespaces/ns/secrets");
+        assert_eq!(authz.authorize(&n1, &watch_all).await, Decision::NoOpinion);
+        assert_eq!(authz.authorize(&n2, &secret).await, Decision::NoOpinion);
+        assert_eq!(
+            authz.authorize(&n1, &info("GET", "/api/v1/namespaces/ns/secrets/other")).await,
+            Decision::NoOpinion
+        );
+        let status = info("PUT", "/api/v1/namespaces/ns/pods/p/status");
+        assert_eq!(authz.authorize(&n1, &status).await, Decision::Allow);
+        assert_eq!(authz.authorize(&n2, &status).await, Decision::NoOpinion);
+        assert_eq!(
+            authz.authorize(&n1, &info("PUT", "/api/v1/nodes/n1/status")).await,
+            Decision::Allow
+        );
+        assert_eq!(
+            authz.authorize(&n1, &info("PUT", "/api/v1/nodes/n2/status")).await,
+            Decision::NoOpinion
+        );
+        let lease =
+            info("PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1");
+        assert_eq!(authz.authorize(&n1, &lease).await, Decision::Allow);
+        assert_eq!(authz.authorize(&n2, &lease).await, Decision::NoOpinion);
+        let not_a_node = UserInfo::new("system:node:n1", Vec::<String>::new());
+        assert_eq!(authz.authorize(&not_a_node, &secret).await, Decision::NoOpinion);
+    }
+}

@@ -1,0 +1,199 @@
+//! HTTPS: a rustls [`Acceptor`] for [`crate::serve`] that requests (never requires) client certificates and hands them to authentication as a request extension.
+//!
+//! Client certificates are not verified during the handshake (only the proof of
+//! possession is): like kube-apiserver, a certificate from an unknown CA is accepted by
+//! TLS and then refused by the x509 authenticator with `401`, so token users and
+//! certificate users share one listener. [`ClientCertificates`] carries the chain the
+//! client sent into every request of the connection.
+
+use std::io;
+use std::sync::Arc;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
+};
+use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
+
+use super::pki::{pem_blocks, pem_certificates};
+use crate::serve::Acceptor;
+
+/// Why a TLS configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The PEM holds no certificate.
+    #[error("no certificate in the PEM")]
+    NoCertificate,
+    /// The PEM holds no PKCS#8 private key.
+    #[error("no PKCS#8 private key in the PEM")]
+    NoKey,
+    /// rustls refused the configuration.
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+    /// The client verifier could not be built.
+    #[error("client certificate verifier: {0}")]
+    Verifier(#[from] rustls::server::VerifierBuilderError),
+}
+
+/// The certificate chain a client presented (end entity first), in the extensions of
+/// every request on its connection. Not verified yet: the x509 authenticator does that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCertificates(pub Arc<Vec<CertificateDer<'static>>>);
+
+/// The crypto provider every Capstan TLS configuration uses (ring).
+pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A root store holding the certificates of a PEM bundle.
+pub fn root_store(ca_pem: &str) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    let certs = pem_certificates(ca_pem);
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate);
+    }
+    for der in certs {
+        roots.add(CertificateDer::from(der)).map_err(TlsError::Rustls)?;
+    }
+    Ok(roots)
+}
+
+/// A verifier of client certificate chains against a CA bundle (what the x509
+/// authenticator checks a chain with).
+pub fn client_chain_verifier(ca_pem: &str) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
+    let roots = Arc::new(root_store(ca_pem)?);
+    Ok(WebPkiClientVerifier::builder_with_provider(roots, crypto_provider())
+        .allow_unauthenticated()
+        .build()?)
+}
+
+/// Requests a client certificate, accepts any chain (checked later by authentication)
+/// but still checks the handshake signature, so the client must hold the key.
+#[derive(Debug)]
+struct RequestClientCertificate {
+    inner: Arc<dyn ClientCertVerifier>,
+}
+
+impl ClientCertVerifier for RequestClientCertificate {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        // No hints: clients send the certificate they are configured with, whoever signed it.
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The private key of a PEM (PKCS#8).
+pub fn private_key(key_pem: &str) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let der = pem_blocks(key_pem, "PRIVATE KEY").into_iter().next().ok_or(TlsError::NoKey)?;
+    Ok(PrivateKeyDer::Pkcs8(der.into()))
+}
+
+/// The server configuration of the API server: the serving chain and key, client
+/// certificates requested (verified against `client_ca_pem` later, by authentication),
+/// ALPN `h2` and `http/1.1`.
+pub fn server_config(
+    cert_pem: &str,
+    key_pem: &str,
+    client_ca_pem: &str,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let chain: Vec<CertificateDer<'static>> =
+        pem_certificates(cert_pem).into_iter().map(CertificateDer::from).collect();
+    if chain.is_empty() {
+        return Err(TlsError::NoCertificate);
+    }
+    let verifier =
+        Arc::new(RequestClientCertificate { inner: client_chain_verifier(client_ca_pem)? });
+    let mut config = ServerConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, private_key(key_pem)?)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// How long a client may take to complete the TLS handshake.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The HTTPS [`Acceptor`]: a TLS handshake on each connection; the client's
+/// certificates, if any, become a [`ClientCertificates`] extension.
+#[derive(Clone)]
+pub struct TlsAcceptor {
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl std::fmt::Debug for TlsAcceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsAcceptor").finish_non_exhaustive()
+    }
+}
+
+impl TlsAcceptor {
+    /// An acceptor over a server configuration (see [`server_config`]).
+    pub fn new(config: Arc<ServerConfig>) -> Self {
+        TlsAcceptor { acceptor: tokio_rustls::TlsAcceptor::from(config) }
+    }
+}
+
+impl Acceptor for TlsAcceptor {
+    type Stream = TlsStream<TcpStream>;
+
+    async fn accept(&self, stream: TcpStream) -> io::Result<Self::Stream> {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(stream)).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out")),
+        }
+    }
+
+    fn connection_extensions(&self, stream: &Self::Stream) -> http::Extensions {
+        let mut extensions = http::Extensions::new();
+        if let Some(certs) = stream.get_ref().1.peer_certificates()
+            && !certs.is_empty()
+        {
+            let owned = certs.iter().map(|c| c.clone().into_owned()).collect();
+            extensions.insert(ClientCertificates(Arc::new(owned)));
+        }
+        extensions
+    }
+}
