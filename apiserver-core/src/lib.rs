@@ -13,8 +13,14 @@
 //! - [`table`]: server-side `Table` output with the columns `kubectl get` prints per kind;
 //! - [`security`]: HTTPS, authentication (x509, tokens, ServiceAccount and OIDC JWTs),
 //!   authorization (RBAC, Node) and the cluster credentials — [`security::Security`]
-//!   turns a plain [`server::ApiServer`] into a secure one.
+//!   turns a plain [`server::ApiServer`] into a secure one;
+//! - [`admission`]: the admission plugins (NamespaceLifecycle, LimitRanger,
+//!   ServiceAccount, NodeRestriction, PodSecurity, DefaultStorageClass,
+//!   ValidatingAdmissionPolicy, admission webhooks, ResourceQuota) —
+//!   [`admission::Admission`] enables them; [`audit`]: the audit log.
 
+pub mod admission;
+pub mod audit;
 pub mod discovery;
 pub mod managed_fields;
 pub mod patch;

@@ -10,6 +10,66 @@ use super::auth::UserInfo;
 use crate::request::RequestInfo;
 use crate::status::ApiError;
 
+tokio::task_local! {
+    /// The warnings admission plugins added during the current request.
+    static WARNINGS: parking_lot::Mutex<Vec<String>>;
+}
+
+/// Adds a warning to the current request's response (a `Warning: 299` header), as
+/// Kubernetes' admission plugins do (PodSecurity `warn`, policies with `Warn`,
+/// webhook warnings). Outside a request the warning is dropped; repeats are kept once.
+pub fn add_warning(message: impl Into<String>) {
+    let message = message.into();
+    let _ = WARNINGS.try_with(|w| {
+        let mut w = w.lock();
+        if !w.contains(&message) {
+            w.push(message);
+        }
+    });
+}
+
+/// Runs `future` (one request) and returns what it answered with the warnings added by
+/// [`add_warning`] while it ran.
+pub async fn collect_warnings<F: std::future::Future>(future: F) -> (F::Output, Vec<String>) {
+    WARNINGS
+        .scope(parking_lot::Mutex::new(Vec::new()), async move {
+            let out = future.await;
+            let warnings = WARNINGS.with(|w| std::mem::take(&mut *w.lock()));
+            (out, warnings)
+        })
+        .await
+}
+
+tokio::task_local! {
+    /// The audit annotations admission plugins added during the current request.
+    static AUDIT_ANNOTATIONS: parking_lot::Mutex<Vec<(String, String)>>;
+}
+
+/// Adds an annotation to the current request's audit event (PodSecurity `audit`,
+/// policies with `Audit`). Dropped when the request is not audited.
+pub fn add_audit_annotation(key: impl Into<String>, value: impl Into<String>) {
+    let (key, value) = (key.into(), value.into());
+    let _ = AUDIT_ANNOTATIONS.try_with(|a| {
+        let mut a = a.lock();
+        a.retain(|(k, _)| *k != key);
+        a.push((key, value));
+    });
+}
+
+/// Runs `future` (one request) and returns what it answered with the audit annotations
+/// added by [`add_audit_annotation`] while it ran.
+pub async fn collect_audit_annotations<F: std::future::Future>(
+    future: F,
+) -> (F::Output, Vec<(String, String)>) {
+    AUDIT_ANNOTATIONS
+        .scope(parking_lot::Mutex::new(Vec::new()), async move {
+            let out = future.await;
+            let annotations = AUDIT_ANNOTATIONS.with(|a| std::mem::take(&mut *a.lock()));
+            (out, annotations)
+        })
+        .await
+}
+
 /// The operation being admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -103,6 +163,16 @@ impl AdmissionChain {
     pub fn with_validating(mut self, plugin: Arc<dyn ValidatingAdmission>) -> Self {
         self.validating.push(plugin);
         self
+    }
+
+    /// The mutating plugins, in order.
+    pub fn mutating(&self) -> &[Arc<dyn MutatingAdmission>] {
+        &self.mutating
+    }
+
+    /// The validating plugins, in order.
+    pub fn validating(&self) -> &[Arc<dyn ValidatingAdmission>] {
+        &self.validating
     }
 
     /// Whether the chain has no plugins.

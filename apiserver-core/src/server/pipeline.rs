@@ -37,10 +37,13 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    match run(inner, request).await {
+    let (result, warnings) = super::admission::collect_warnings(run(inner, request)).await;
+    let mut r = match result {
         Ok(r) => r,
         Err(e) => response::error(&e),
-    }
+    };
+    response::add_warnings(&mut r, &warnings);
+    r
 }
 
 async fn run<B>(inner: &Inner, request: http::Request<B>) -> Result<Response<Body>, ApiError>
