@@ -7,6 +7,10 @@ use clap::{Parser, Subcommand};
 
 use capstan::{Cluster, StoreChoice, UpOptions};
 
+/// The allocator `capstan` runs with, for fewer cycles per request than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Kubernetes, rebuilt in Rust: a whole cluster in one process.
 #[derive(Debug, Parser)]
 #[command(name = "capstan", version, about)]
@@ -57,6 +61,7 @@ async fn up(args: UpArgs) -> ExitCode {
         listen: args.listen,
         store: args.store,
         nodes: args.nodes,
+        compaction_interval: capstan::up::COMPACTION_INTERVAL,
     };
     let cluster = match Cluster::start(&options).await {
         Ok(cluster) => cluster,

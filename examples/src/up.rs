@@ -2,12 +2,13 @@
 //! kubeconfig for `kubectl` in the data directory; the controller manager (the built-in
 //! controllers, elected on the `kube-system/kube-controller-manager` Lease), the scheduler
 //! (elected on `kube-system/kube-scheduler`) and N simulated nodes, each on its own
-//! in-process client.
+//! in-process client; the store is compacted every 5 minutes, as kube-apiserver does.
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use capstan_apiserver_core::serve::{self, PlainTcp};
 use capstan_apiserver_core::server::{ApiServer, ServerError};
@@ -36,6 +37,36 @@ pub struct UpOptions {
     pub store: StoreChoice,
     /// How many simulated nodes to run (`node-1` … `node-N`); 0 runs none.
     pub nodes: usize,
+    /// How often the store is compacted to the revision it had one interval before, as
+    /// kube-apiserver's `--etcd-compaction-interval` (5 min, [`COMPACTION_INTERVAL`]).
+    pub compaction_interval: Duration,
+}
+
+/// The default store compaction interval, kube-apiserver's (5 min).
+pub const COMPACTION_INTERVAL: Duration = Duration::from_secs(300);
+
+/// Compacts `store` every `interval` to the revision it was at one interval earlier (so
+/// that history a watch cache may still resume from is kept), until `shutdown`.
+fn start_compactor(
+    store: Arc<dyn Storage>,
+    interval: Duration,
+    shutdown: Shutdown,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut previous = None;
+        loop {
+            tokio::select! {
+                () = shutdown.wait() => return,
+                () = tokio::time::sleep(interval) => {}
+            }
+            if let Some(revision) = previous
+                && let Err(error) = store.compact(revision).await
+            {
+                tracing::warn!(revision, %error, "compacting the store");
+            }
+            previous = store.current_revision().await.ok();
+        }
+    })
 }
 
 /// Why `capstan up` could not start or stop cleanly.
@@ -116,32 +147,79 @@ where
     }
 }
 
+/// Runs a component built by `start` until `shutdown`; when it stops because it lost its
+/// leader election (an overloaded API server can make a renewal miss its deadline), it is
+/// built and started again, as a restarted `kube-controller-manager` or `kube-scheduler`
+/// process would be: it then waits for the Lease like any candidate.
+fn supervise<E, F, Fut>(
+    name: &'static str,
+    shutdown: Shutdown,
+    lost: fn(&E) -> bool,
+    mut start: F,
+) -> JoinHandle<Result<(), E>>
+where
+    E: std::fmt::Display + Send + 'static,
+    F: FnMut(Shutdown) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), E>> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            let result = start(shutdown.clone()).await;
+            match result {
+                Err(e) if lost(&e) && !shutdown.is_triggered() => {
+                    tracing::warn!(component = name, error = %e, "restarting");
+                }
+                other => return other,
+            }
+        }
+    })
+}
+
 /// Builds the controller manager with every built-in controller on an in-process client
-/// of `api` and starts it, elected on [`CONTROLLER_MANAGER_LEASE`].
-async fn start_controller_manager(
-    api: &ApiServer,
-    identity: &str,
-) -> Result<Component<ManagerError>, UpError> {
-    let client = client::in_process(api.clone(), "default");
+/// of `api` and runs it until `shutdown`, elected on [`CONTROLLER_MANAGER_LEASE`].
+async fn run_controller_manager(
+    api: ApiServer,
+    identity: String,
+    shutdown: Shutdown,
+) -> Result<(), UpError> {
+    let client = client::in_process(api, "default");
     let (namespace, name) = CONTROLLER_MANAGER_LEASE;
     let mut manager = Manager::builder(client)
-        .leader_election(LeaderElectionConfig::new(namespace, name, identity))
+        .leader_election(LeaderElectionConfig::new(namespace, name, &identity))
         .build()
         .await?;
     controllers::add_all(&mut manager)?;
+    Ok(manager.run(shutdown).await?)
+}
+
+/// Starts the controller manager (see [`run_controller_manager`]), restarted when it loses
+/// its Lease.
+fn start_controller_manager(api: &ApiServer, identity: &str) -> Component<UpError> {
     let shutdown = Shutdown::new();
-    let task = tokio::spawn(manager.run(shutdown.clone()));
-    Ok(Component { shutdown, task })
+    let (api, identity) = (api.clone(), identity.to_owned());
+    let lost = |e: &UpError| matches!(e, UpError::Manager(ManagerError::LeaderElectionLost));
+    let task = supervise("controller-manager", shutdown.clone(), lost, move |stop| {
+        run_controller_manager(api.clone(), identity.clone(), stop)
+    });
+    Component { shutdown, task }
 }
 
 /// Starts the default scheduler on an in-process client of `api`, elected on the
-/// `kube-system/kube-scheduler` Lease.
-fn start_scheduler(api: &ApiServer, identity: &str) -> Result<Component<RunnerError>, UpError> {
-    let client = client::in_process(api.clone(), "default");
-    let runner = SchedulerRunner::builder(client).leader_election(Some(identity)).build()?;
+/// `kube-system/kube-scheduler` Lease, restarted when it loses it.
+fn start_scheduler(api: &ApiServer, identity: &str) -> Component<UpError> {
     let shutdown = Shutdown::new();
-    let task = runner.spawn(shutdown.clone());
-    Ok(Component { shutdown, task })
+    let (api, identity) = (api.clone(), identity.to_owned());
+    let lost = |e: &UpError| matches!(e, UpError::Scheduler(RunnerError::LeadershipLost));
+    let task = supervise("scheduler", shutdown.clone(), lost, move |stop| {
+        let client = client::in_process(api.clone(), "default");
+        let identity = identity.clone();
+        async move {
+            let runner =
+                SchedulerRunner::builder(client).leader_election(Some(&identity)).build()?;
+            Ok(runner.run(stop).await?)
+        }
+    });
+    Component { shutdown, task }
 }
 
 /// This process's identity in leader elections.
@@ -163,9 +241,10 @@ pub struct Cluster {
     api: ApiServer,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<io::Result<()>>,
-    controllers: Component<ManagerError>,
-    scheduler: Component<RunnerError>,
+    controllers: Component<UpError>,
+    scheduler: Component<UpError>,
     nodes: Option<SimCluster>,
+    compactor: (Shutdown, JoinHandle<()>),
 }
 
 impl std::fmt::Debug for Cluster {
@@ -219,9 +298,14 @@ impl Cluster {
             // End every watch first so their connections can finish gracefully.
             watches.shutdown();
         }));
+        let compaction = Shutdown::new();
+        let compactor = (
+            compaction.clone(),
+            start_compactor(Arc::clone(&store), options.compaction_interval, compaction),
+        );
         let identity = identity();
-        let controllers = start_controller_manager(&api, &identity).await?;
-        let scheduler = start_scheduler(&api, &identity)?;
+        let controllers = start_controller_manager(&api, &identity);
+        let scheduler = start_scheduler(&api, &identity);
         let nodes = if options.nodes == 0 {
             None
         } else {
@@ -240,6 +324,7 @@ impl Cluster {
             controllers,
             scheduler,
             nodes,
+            compactor,
         })
     }
 
@@ -276,6 +361,8 @@ impl Cluster {
         if let Some(nodes) = self.nodes {
             nodes.shutdown();
         }
+        self.compactor.0.trigger();
+        let _ = self.compactor.1.await;
         let scheduled = self.scheduler.stop().await;
         let managed = self.controllers.stop().await.and(scheduled);
         let _ = self.stop.send(());

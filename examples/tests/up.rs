@@ -41,6 +41,7 @@ async fn up_serves_writes_a_kubeconfig_and_keeps_objects_across_restarts() {
         listen: "127.0.0.1:0".into(),
         store: StoreChoice::Sqlite,
         nodes: 0,
+        compaction_interval: capstan::up::COMPACTION_INTERVAL,
     };
 
     let cluster = Cluster::start(&options).await.expect("capstan up starts");
@@ -134,6 +135,7 @@ async fn kubectl_deployments_scale_and_are_garbage_collected_and_namespaces_go_a
         listen: "127.0.0.1:0".into(),
         store: StoreChoice::Memory,
         nodes: 3,
+        compaction_interval: capstan::up::COMPACTION_INTERVAL,
     };
     let cluster = Cluster::start(&options).await.expect("capstan up starts");
     let kc = cluster.kubeconfig().to_path_buf();
@@ -283,6 +285,159 @@ async fn kubectl_deployments_scale_and_are_garbage_collected_and_namespaces_go_a
         }
     })
     .await;
+    tokio::time::timeout(DEADLINE, cluster.stop())
+        .await
+        .expect("stops in time")
+        .expect("clean stop");
+}
+
+/// `(name, phase, node, pod IP)` of the pods `kubectl get pods -l <selector>` lists.
+async fn pods(
+    kubeconfig: &std::path::Path,
+    selector: &str,
+) -> Vec<(String, String, String, String)> {
+    let (ok, out, err) = kubectl(
+        kubeconfig,
+        &[
+            "get",
+            "pods",
+            "-l",
+            selector,
+            "-o",
+            "jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.spec.nodeName} {.status.podIP}{\"\\n\"}{end}",
+        ],
+    )
+    .await;
+    assert!(ok, "kubectl get pods -l {selector}: {err}");
+    out.lines()
+        .map(|l| {
+            let mut f = l.split_whitespace().map(str::to_owned);
+            let mut next = || f.next().unwrap_or_default();
+            (next(), next(), next(), next())
+        })
+        .collect()
+}
+
+/// Waits until exactly `n` pods match `selector`, all Running on a node with an IP and,
+/// when given, none of them on `not_on` nor named in `gone`; returns them.
+async fn wait_running(
+    kubeconfig: &std::path::Path,
+    selector: &str,
+    n: usize,
+    not_on: Option<&str>,
+    gone: &[String],
+) -> Vec<(String, String, String, String)> {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let last = pods(kubeconfig, selector).await;
+        let good = last.len() == n
+            && last.iter().all(|(name, phase, node, ip)| {
+                phase == "Running"
+                    && node.starts_with("node-")
+                    && !ip.is_empty()
+                    && Some(node.as_str()) != not_on
+                    && !gone.contains(name)
+            });
+        if good {
+            return last;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {n} Running pods {selector} (not on {not_on:?}, not {gone:?}): {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_wide_replacement_drain_jobs_and_logs() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let options = UpOptions {
+        data_dir: dir.path().join("data"),
+        listen: "127.0.0.1:0".into(),
+        store: StoreChoice::Memory,
+        nodes: 3,
+        compaction_interval: capstan::up::COMPACTION_INTERVAL,
+    };
+    let cluster = Cluster::start(&options).await.expect("capstan up starts");
+    let kc = cluster.kubeconfig().to_path_buf();
+
+    let (ok, _, err) =
+        kubectl(&kc, &["create", "deployment", "web", "--image=nginx", "--replicas=3"]).await;
+    assert!(ok, "{err}");
+    let running = wait_running(&kc, "app=web", 3, None, &[]).await;
+
+    // `-o wide` shows each pod's IP and node, as the API reports them.
+    let (ok, out, err) = kubectl(&kc, &["get", "pods", "-l", "app=web", "-o", "wide"]).await;
+    assert!(ok, "{err}");
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split_whitespace().collect();
+    let ip_col = header.iter().position(|c| *c == "IP").expect("an IP column");
+    let node_col = header.iter().position(|c| *c == "NODE").expect("a NODE column");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    for (name, _, node, ip) in &running {
+        let row = rows.iter().find(|r| r[0] == name).unwrap_or_else(|| panic!("{name} in {out}"));
+        assert_eq!((row[ip_col], row[node_col]), (ip.as_str(), node.as_str()), "{out}");
+    }
+
+    // The simulated container's log, through pods/log.
+    let (ok, out, err) = kubectl(&kc, &["logs", &running[0].0]).await;
+    assert!(ok && out.contains("started nginx"), "logs: {out} {err}");
+
+    // A deleted pod is replaced by a new one.
+    let victim = running[0].0.clone();
+    let (ok, _, err) = kubectl(&kc, &["delete", "pod", &victim, "--timeout=60s"]).await;
+    assert!(ok, "{err}");
+    let running = wait_running(&kc, "app=web", 3, None, std::slice::from_ref(&victim)).await;
+
+    // Cordon and drain the node of a pod: its pods are evicted and come back elsewhere.
+    let node = running[0].2.clone();
+    let (ok, _, err) = kubectl(&kc, &["cordon", &node]).await;
+    assert!(ok, "{err}");
+    let (ok, out, err) =
+        kubectl(&kc, &["get", "node", &node, "-o", "jsonpath={.spec.unschedulable}"]).await;
+    assert!(ok && out == "true", "cordoned: {out} {err}");
+    let evicted: Vec<String> =
+        running.iter().filter(|p| p.2 == node).map(|p| p.0.clone()).collect();
+    let (ok, out, err) = kubectl(
+        &kc,
+        &["drain", &node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=60s"],
+    )
+    .await;
+    assert!(ok, "drain: {out} {err}");
+    for name in &evicted {
+        assert!(out.contains(&format!("pod/{name} evicted")), "{name} evicted: {out} {err}");
+    }
+    wait_running(&kc, "app=web", 3, Some(&node), &evicted).await;
+    let (ok, _, err) = kubectl(&kc, &["uncordon", &node]).await;
+    assert!(ok, "{err}");
+    let (ok, out, err) =
+        kubectl(&kc, &["get", "node", &node, "-o", "jsonpath={.spec.unschedulable}"]).await;
+    assert!(ok && out.is_empty(), "uncordoned: {out} {err}");
+
+    // A Job's pod runs to completion; its log is followed to the end.
+    let (ok, _, err) = kubectl(&kc, &["create", "job", "hello", "--image=busybox"]).await;
+    assert!(ok, "{err}");
+    wait_until("the Job's pod on a node", || {
+        let kc = kc.clone();
+        async move {
+            pods(&kc, "job-name=hello").await.iter().any(|(_, phase, node, _)| {
+                node.starts_with("node-") && (phase == "Running" || phase == "Succeeded")
+            })
+        }
+    })
+    .await;
+    let (ok, out, err) = kubectl(&kc, &["logs", "-f", "job/hello"]).await;
+    assert!(ok && out.contains("started hello"), "logs -f: {out} {err}");
+    assert!(out.contains("exiting with code 0"), "followed to the end: {out} {err}");
+    let (ok, out, err) =
+        kubectl(&kc, &["wait", "--for=condition=complete", "job/hello", "--timeout=60s"]).await;
+    assert!(ok, "wait: {out} {err}");
+    let (ok, out, err) =
+        kubectl(&kc, &["get", "job", "hello", "-o", "jsonpath={.status.succeeded}"]).await;
+    assert!(ok && out == "1", "succeeded: {out} {err}");
+
     tokio::time::timeout(DEADLINE, cluster.stop())
         .await
         .expect("stops in time")

@@ -43,8 +43,12 @@ pub struct AgentConfig {
     pub node: NodeConfig,
     /// PLEG relist period (1 s).
     pub pleg_period: Duration,
-    /// Node status period (10 s).
+    /// Node status period (10 s): how often the status is computed, and written when it
+    /// changed.
     pub node_status_period: Duration,
+    /// How often an unchanged node status is written anyway (5 min, the kubelet's
+    /// `nodeStatusReportFrequency`; the Lease is the heartbeat in between).
+    pub node_status_report_period: Duration,
     /// Container log root (`/var/log/pods`); `None`: no log directory.
     pub log_root: Option<PathBuf>,
 }
@@ -56,6 +60,7 @@ impl AgentConfig {
             node,
             pleg_period: Duration::from_secs(1),
             node_status_period: Duration::from_secs(10),
+            node_status_report_period: Duration::from_secs(300),
             log_root: None,
         }
     }
@@ -94,6 +99,19 @@ impl NodeContext {
     pub(crate) fn forget(&self, uid: &str) {
         self.workers.lock().remove(uid);
     }
+}
+
+/// Whether two node statuses differ only in their conditions' heartbeat times (the
+/// kubelet writes such a status only every report period).
+fn same_but_heartbeats(a: &NodeStatus, b: &NodeStatus) -> bool {
+    let strip = |s: &NodeStatus| {
+        let mut s = s.clone();
+        for c in s.conditions.iter_mut().flatten() {
+            c.last_heartbeat_time = None;
+        }
+        s
+    };
+    strip(a) == strip(b)
 }
 
 /// One node's agent.
@@ -176,6 +194,7 @@ impl NodeAgent {
             pleg_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut previous: Option<NodeStatus> = None;
+            let mut reported: Option<(NodeStatus, tokio::time::Instant)> = None;
             loop {
                 tokio::select! {
                     _ = pleg_tick.tick() => {
@@ -192,7 +211,15 @@ impl NodeAgent {
                     }
                     _ = status_tick.tick() => {
                         let status = this.node_status(previous.as_ref()).await;
-                        this.ctx.status.node_status(this.node_name(), status.clone()).await;
+                        let now = tokio::time::Instant::now();
+                        let due = reported.as_ref().is_none_or(|(last, at)| {
+                            now.duration_since(*at) >= this.config.node_status_report_period
+                                || !same_but_heartbeats(last, &status)
+                        });
+                        if due {
+                            this.ctx.status.node_status(this.node_name(), status.clone()).await;
+                            reported = Some((status.clone(), now));
+                        }
                         previous = Some(status);
                     }
                 }

@@ -1,7 +1,7 @@
 //! The pod lifecycle event generator: relists the runtime's containers periodically and
 //! tells the pod workers whose containers changed state.
 
-use crate::cri::{RuntimeService, labels, v1};
+use crate::cri::{RuntimeService, v1};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,10 +43,19 @@ impl PodLifecycleEvent {
     }
 }
 
+/// A container as the previous relists saw it.
+struct Known {
+    pod_uid: String,
+    state: i32,
+    /// The last relist that listed it.
+    seen: u64,
+}
+
 /// The relisting generator: remembers the last relist and diffs against it.
 pub struct GenericPleg {
     runtime: Arc<dyn RuntimeService>,
-    last: HashMap<String, (String, i32)>,
+    last: HashMap<String, Known>,
+    generation: u64,
     /// Relist period.
     pub period: Duration,
 }
@@ -60,47 +69,58 @@ impl std::fmt::Debug for GenericPleg {
 impl GenericPleg {
     /// A generator over `runtime` relisting every `period`.
     pub fn new(runtime: Arc<dyn RuntimeService>, period: Duration) -> Self {
-        Self { runtime, last: HashMap::new(), period }
+        Self { runtime, last: HashMap::new(), generation: 0, period }
     }
 
     /// One relist: the events since the previous one.
     pub async fn relist(&mut self) -> Vec<PodLifecycleEvent> {
-        let Ok(list) =
-            self.runtime.list_containers(v1::ListContainersRequest { filter: None }).await
-        else {
+        let Ok(list) = self.runtime.container_states().await else {
             return Vec::new();
         };
-        let mut now: HashMap<String, (String, i32)> = HashMap::with_capacity(list.containers.len());
         let mut events = Vec::new();
-        for c in list.containers {
-            let uid = c.labels.get(labels::POD_UID).cloned().unwrap_or_default();
-            let before = self.last.get(&c.id).map(|(_, s)| *s);
+        let running = v1::ContainerState::ContainerRunning as i32;
+        let exited = v1::ContainerState::ContainerExited as i32;
+        // Containers still listed are marked with this relist's generation; the others were
+        // removed. Unchanged containers cost a lookup and no allocation.
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        for c in list {
+            let known = self.last.get_mut(&c.id);
+            let before = known.as_ref().map(|k| k.state);
             if before != Some(c.state) {
-                let running = v1::ContainerState::ContainerRunning as i32;
-                let exited = v1::ContainerState::ContainerExited as i32;
                 if c.state == running {
                     events.push(PodLifecycleEvent::ContainerStarted {
-                        pod_uid: uid.clone(),
+                        pod_uid: c.pod_uid.clone(),
                         container_id: c.id.clone(),
                     });
                 } else if c.state == exited {
                     events.push(PodLifecycleEvent::ContainerDied {
-                        pod_uid: uid.clone(),
+                        pod_uid: c.pod_uid.clone(),
                         container_id: c.id.clone(),
                     });
                 }
             }
-            now.insert(c.id, (uid, c.state));
-        }
-        for (id, (uid, _)) in &self.last {
-            if !now.contains_key(id) {
-                events.push(PodLifecycleEvent::ContainerRemoved {
-                    pod_uid: uid.clone(),
-                    container_id: id.clone(),
-                });
+            match known {
+                Some(k) => {
+                    k.state = c.state;
+                    k.seen = generation;
+                }
+                None => {
+                    let entry = Known { pod_uid: c.pod_uid, state: c.state, seen: generation };
+                    self.last.insert(c.id, entry);
+                }
             }
         }
-        self.last = now;
+        self.last.retain(|id, k| {
+            if k.seen == generation {
+                return true;
+            }
+            events.push(PodLifecycleEvent::ContainerRemoved {
+                pod_uid: std::mem::take(&mut k.pod_uid),
+                container_id: id.clone(),
+            });
+            false
+        });
         events
     }
 }

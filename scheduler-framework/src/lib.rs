@@ -30,6 +30,9 @@
 //!   and bindings, `PodScheduled` conditions and Events out, optionally behind leader
 //!   election.
 //!
+//! - **Measuring it**: [`perf`] runs Kubernetes' scheduler_perf workloads through the
+//!   in-process API server or on the framework alone.
+//!
 //! The default plugins live one per folder in [`plugins`], each with its args and
 //! table-driven tests.
 //!
@@ -77,6 +80,7 @@ pub mod api;
 pub mod cache;
 pub mod clock;
 pub mod framework;
+pub mod perf;
 pub mod plugins;
 pub mod queue;
 pub mod scheduler;

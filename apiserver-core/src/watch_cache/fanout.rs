@@ -1,8 +1,10 @@
-//! The fan-out: one broadcast of `Arc`'ed changes that every watcher reads and filters itself; a watcher that falls a whole buffer behind is cut off instead of slowing ingest.
+//! The fan-out: broadcasts of `Arc`'ed changes that watchers read and filter themselves — one for every watcher, plus one per value of the resource's indexed field (pods' `spec.nodeName`) for the watchers that require that value; a watcher that falls a whole buffer behind is cut off instead of slowing ingest.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
 use super::CachedObject;
@@ -84,13 +86,28 @@ impl Change {
     }
 }
 
+/// The field a resource's watchers are indexed by, as Kubernetes' cacher indexes pod
+/// watchers by `spec.nodeName`: a watch requiring one value of it (every kubelet's watch of
+/// its own pods) only receives the changes of objects that have, or had, that value.
+pub(crate) fn indexed_field(group: &str, plural: &str) -> Option<&'static str> {
+    (group.is_empty() && plural == "pods").then_some("spec.nodeName")
+}
+
 /// The sending side of the fan-out.
 pub(crate) struct Fanout {
-    /// The broadcast every watcher subscribes to. Replaced (ending every watch) on relist
-    /// and shutdown.
+    /// The broadcast unindexed watchers subscribe to. Replaced (ending every watch) on
+    /// relist and shutdown.
     sender: broadcast::Sender<Arc<Change>>,
     /// How many changes a watcher may be behind before it is cut off.
     capacity: usize,
+    /// The field indexed watchers are keyed by, if the resource has one.
+    index_field: Option<&'static str>,
+    /// One broadcast per value of the indexed field that some watcher requires. Behind its
+    /// own lock because watchers subscribe under the cache's read lock.
+    indexed: Mutex<HashMap<String, broadcast::Sender<Arc<Change>>>>,
+    /// How many changes an indexed watcher may be behind (each value's broadcast allocates
+    /// this many slots up front, so it is kept smaller than `capacity`).
+    indexed_capacity: usize,
     /// When the last bookmark was sent.
     last_bookmark: Option<Instant>,
     /// Closed for good (the cache shut down): new watches end at once.
@@ -98,25 +115,75 @@ pub(crate) struct Fanout {
 }
 
 impl Fanout {
-    /// A fan-out whose watchers may fall up to `capacity` changes behind.
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A fan-out whose watchers may fall up to `capacity` changes behind, and watchers
+    /// indexed by `index_field` up to `indexed_capacity` (at most `capacity`).
+    pub(crate) fn new(
+        capacity: usize,
+        index_field: Option<&'static str>,
+        indexed_capacity: usize,
+    ) -> Self {
         let capacity = capacity.max(1);
         let (sender, _) = broadcast::channel(capacity);
-        Fanout { sender, capacity, last_bookmark: None, closed: false }
+        Fanout {
+            sender,
+            capacity,
+            index_field,
+            indexed: Mutex::new(HashMap::new()),
+            indexed_capacity: indexed_capacity.clamp(1, capacity),
+            last_bookmark: None,
+            closed: false,
+        }
     }
 
-    /// A new watcher's receiver: it sees every change sent from now on.
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+    /// The value of the indexed field a watch with these field requirements can be keyed
+    /// by (it receives only the changes of objects having, or having had, that value).
+    pub(crate) fn index_value<'a>(
+        &self,
+        fields: &'a capstan_api_types::fields::FieldSelector,
+    ) -> Option<&'a str> {
+        fields.required_value(self.index_field?)
+    }
+
+    /// A new watcher's receiver: it sees every change sent from now on (`index`: only the
+    /// changes of objects whose indexed field has, or had, this value, and bookmarks).
+    pub(crate) fn subscribe(&self, index: Option<&str>) -> broadcast::Receiver<Arc<Change>> {
         if self.closed {
             // A receiver whose sender is gone: the watch ends at once.
             let (_, receiver) = broadcast::channel(1);
             return receiver;
         }
-        self.sender.subscribe()
+        match index {
+            None => self.sender.subscribe(),
+            Some(value) => {
+                let mut indexed = self.indexed.lock();
+                if let Some(sender) = indexed.get(value) {
+                    return sender.subscribe();
+                }
+                let (sender, receiver) = broadcast::channel(self.indexed_capacity);
+                indexed.insert(value.to_owned(), sender);
+                receiver
+            }
+        }
     }
 
-    /// Sends a change to every watcher (never waits).
+    /// Sends a change to every watcher it may concern (never waits): every unindexed
+    /// watcher, and the indexed watchers of the object's value and of its previous value.
     pub(crate) fn send(&self, change: Arc<Change>) {
+        if let Some(field) = self.index_field {
+            fn value<'a>(o: &'a Option<Arc<CachedObject>>, field: &str) -> Option<&'a str> {
+                o.as_ref().map(|o| o.fields.get(field).map_or("", String::as_str))
+            }
+            let now = value(&change.object, field);
+            let before = value(&change.prev, field);
+            let indexed = self.indexed.lock();
+            if !indexed.is_empty() {
+                for v in [now, before.filter(|b| Some(*b) != now)].into_iter().flatten() {
+                    if let Some(sender) = indexed.get(v) {
+                        let _ = sender.send(change.clone());
+                    }
+                }
+            }
+        }
         // An error only means there is no watcher.
         let _ = self.sender.send(change);
     }
@@ -124,7 +191,7 @@ impl Fanout {
     /// Sends a bookmark at `revision` if there are watchers and, unless `force`, the last
     /// bookmark is at least `interval` old.
     pub(crate) fn bookmark(&mut self, revision: i64, interval: std::time::Duration, force: bool) {
-        if self.sender.receiver_count() == 0 {
+        if self.watchers() == 0 {
             return;
         }
         let now = Instant::now();
@@ -132,13 +199,19 @@ impl Fanout {
             return;
         }
         self.last_bookmark = Some(now);
-        self.send(Arc::new(Change::bookmark(revision)));
+        let bookmark = Arc::new(Change::bookmark(revision));
+        // Every indexed broadcast gets it too; those left without watchers go away.
+        self.indexed.get_mut().retain(|_, sender| {
+            sender.receiver_count() > 0 && sender.send(bookmark.clone()).is_ok()
+        });
+        let _ = self.sender.send(bookmark);
     }
 
     /// Ends every current watch (after it drains what it was already sent).
     pub(crate) fn terminate_all(&mut self) {
         let (sender, _) = broadcast::channel(self.capacity);
         self.sender = sender;
+        self.indexed.get_mut().clear();
     }
 
     /// Ends every current watch, and every later one at once.
@@ -149,6 +222,7 @@ impl Fanout {
 
     /// How many watchers are subscribed.
     pub(crate) fn watchers(&self) -> usize {
-        self.sender.receiver_count()
+        let indexed: usize = self.indexed.lock().values().map(|s| s.receiver_count()).sum();
+        self.sender.receiver_count() + indexed
     }
 }

@@ -13,8 +13,10 @@
 //!   revision, and views of the state at a recent revision;
 //! - `history`: the bounded window of recent changes (watch resume, exact lists, continue
 //!   tokens; outside it: `410 Expired`);
-//! - `fanout`: one broadcast of `Arc`'ed changes; each watcher filters for itself and a
-//!   watcher a whole buffer behind is cut off rather than slowing ingest;
+//! - `fanout`: broadcasts of `Arc`'ed changes — one for all watchers, one per
+//!   `spec.nodeName` for pod watches requiring a node (so each kubelet's watch only sees its
+//!   node's pods); each watcher filters for itself and a watcher a whole buffer behind is
+//!   cut off rather than slowing ingest;
 //! - `watcher`: one watch — initial events, replay, selector transitions, bookmarks;
 //! - `list`: resourceVersion semantics, selectors, limit/continue, remainingItemCount;
 //! - `continue_token`: Kubernetes' continue token encoding.
@@ -130,6 +132,10 @@ pub struct WatchCacheConfig {
     pub history_capacity: usize,
     /// How many changes a watcher may fall behind before its watch is ended.
     pub watcher_buffer: usize,
+    /// The same for a watcher indexed by the value of a field (a pod watch with
+    /// `spec.nodeName=<node>`), at most `watcher_buffer`: such a watcher is sent only the
+    /// changes of its value, and each value's buffer is allocated up front.
+    pub indexed_watcher_buffer: usize,
     /// How often watchers that allow bookmarks get one.
     pub bookmark_interval: Duration,
     /// How long a read waits for the cache to reach a requested or the store's current
@@ -142,6 +148,7 @@ impl Default for WatchCacheConfig {
         WatchCacheConfig {
             history_capacity: 10_000,
             watcher_buffer: 4096,
+            indexed_watcher_buffer: 512,
             bookmark_interval: Duration::from_secs(1),
             fresh_timeout: Duration::from_secs(3),
         }
@@ -221,7 +228,12 @@ impl WatchCache {
         let (objects, revision) = ingest::load(&*store, &resource)
             .await
             .map_err(|e| ApiError::from_store(StoreOperation::List, &group_resource, "", e))?;
-        let state = State::new(objects, revision, config.history_capacity, config.watcher_buffer);
+        let fanout = fanout::Fanout::new(
+            config.watcher_buffer,
+            fanout::indexed_field(&resource.group, &resource.plural),
+            config.indexed_watcher_buffer,
+        );
+        let state = State::new(objects, revision, config.history_capacity, fanout);
         let (revision_tx, _) = signal::channel(revision);
         let shared = Arc::new(Shared {
             resource,

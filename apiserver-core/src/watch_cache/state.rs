@@ -29,14 +29,9 @@ impl State {
         objects: Objects,
         revision: i64,
         history_capacity: usize,
-        watcher_buffer: usize,
+        fanout: Fanout,
     ) -> Self {
-        State {
-            revision,
-            objects,
-            history: History::new(history_capacity, revision),
-            fanout: Fanout::new(watcher_buffer),
-        }
+        State { revision, objects, history: History::new(history_capacity, revision), fanout }
     }
 
     /// Applies one change: index, revision, window, then every watcher.

@@ -99,7 +99,7 @@ pub(super) fn start(
 
     let state = shared.state.read();
     // Subscribing under the read lock: every change after `state.revision` reaches us.
-    let receiver = state.fanout.subscribe();
+    let receiver = state.fanout.subscribe(state.fanout.index_value(&filter.fields));
     let mut watcher = Watcher {
         filter,
         bookmarks,

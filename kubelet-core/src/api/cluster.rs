@@ -1,5 +1,6 @@
 //! [`SimCluster`]: N simulated nodes (`node-1`, `node-2`, … with podCIDRs
-//! `10.244.<i>.0/24`) connected to one API server through one client, with shutdown.
+//! `10.244.<i>.0/24`, and `10.<i / 256>.<i % 256>.0/24` from node 256 on) connected to one
+//! API server through one client, with shutdown.
 
 use super::ApiError;
 use super::config::{ApiConfigSource, OpaqueTokenSource};
@@ -10,6 +11,7 @@ use super::status::ApiStatusSink;
 use crate::node_status::NodeConfig;
 use crate::sim::{SimConfig, SimNode, SimNodeBuilder};
 use capstan_controller_runtime::Shutdown;
+use futures::{StreamExt, TryStreamExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +26,11 @@ pub struct SimClusterBuilder {
     sim: SimConfig,
     pleg_period: Duration,
     node_status_period: Duration,
+    node_status_report_period: Duration,
 }
+
+/// How many nodes register with the API server at the same time.
+const PARALLEL_REGISTRATIONS: usize = 16;
 
 /// One running node of a [`SimCluster`].
 #[derive(Debug)]
@@ -66,6 +72,7 @@ impl SimClusterBuilder {
             sim: SimConfig::default(),
             pleg_period: Duration::from_secs(1),
             node_status_period: Duration::from_secs(10),
+            node_status_report_period: Duration::from_secs(300),
         }
     }
 
@@ -100,44 +107,79 @@ impl SimClusterBuilder {
         self
     }
 
-    /// The configuration of node `i` (1-based).
-    pub fn node_config(i: usize) -> NodeConfig {
-        NodeConfig::new(
-            format!("node-{i}"),
-            format!("10.0.{}.{}", i / 250, i % 250 + 1),
-            format!("10.244.{i}.0/24"),
-        )
+    /// How often an unchanged node status is written anyway (5 min); the Lease is the
+    /// heartbeat in between.
+    pub fn node_status_report_period(mut self, period: Duration) -> Self {
+        self.node_status_report_period = period;
+        self
     }
 
-    /// Registers and starts every node.
+    /// The configuration of node `i` (1-based): pod CIDR `10.244.<i>.0/24` up to node 255,
+    /// then `10.<i / 256>.<i % 256>.0/24` (below `10.244.0.0/16`, apart from the nodes'
+    /// own `10.0.0.0/16` addresses) up to node 62,463.
+    pub fn node_config(i: usize) -> NodeConfig {
+        let pod_cidr = if i < 256 {
+            format!("10.244.{i}.0/24")
+        } else {
+            format!("10.{}.{}.0/24", i / 256, i % 256)
+        };
+        NodeConfig::new(format!("node-{i}"), format!("10.0.{}.{}", i / 250, i % 250 + 1), pod_cidr)
+    }
+
+    /// Starts node `i`: its pod informer, its agent, then registers it and starts its
+    /// Lease loop.
+    async fn start_node(
+        &self,
+        i: usize,
+        registration: &NodeRegistration,
+        config: &Arc<ApiConfigSource>,
+        shutdown: &Shutdown,
+    ) -> Result<ClusterNode, ApiError> {
+        let nc = Self::node_config(i);
+        let name = nc.name.clone();
+        let log_root = self.root.join(&name).join("logs");
+        let source = ApiPodSource::start(self.client.clone(), &name, shutdown);
+        let status = ApiStatusSink::new(self.client.clone(), Some(source.store()));
+        let sim =
+            SimNodeBuilder::new(nc.clone(), self.root.join(&name).join("pods"), status.clone())
+                .config_source(config.clone())
+                .token_source(Arc::new(OpaqueTokenSource))
+                .log_root(&log_root)
+                .pleg_period(self.pleg_period)
+                .node_status_period(self.node_status_period)
+                .node_status_report_period(self.node_status_report_period)
+                .sim_config(self.sim.clone())
+                .build()
+                .map_err(|source| ApiError::Build { node: name.clone(), source })?;
+        registration.register(&sim.agent, &nc).await?;
+        let lease = registration.spawn_lease_loop(&name, shutdown);
+        self.registry.insert(&name, NodeLogs { log_root, runtime: sim.runtime.clone() });
+        let agent = tokio::spawn(sim.agent.clone().run(source));
+        Ok(ClusterNode { name, config: nc, sim, status, tasks: vec![lease, agent] })
+    }
+
+    /// Registers and starts every node (a few at a time).
     pub async fn start(self) -> Result<SimCluster, ApiError> {
         let shutdown = Shutdown::new();
-        let registration = NodeRegistration::new(self.client.clone(), self.registration);
+        let registration = NodeRegistration::new(self.client.clone(), self.registration.clone());
         registration.ensure_lease_namespace().await?;
         let config = ApiConfigSource::start(self.client.clone(), &shutdown);
-        let mut nodes = Vec::with_capacity(self.nodes);
-        for i in 1..=self.nodes {
-            let nc = Self::node_config(i);
-            let name = nc.name.clone();
-            let log_root = self.root.join(&name).join("logs");
-            let source = ApiPodSource::start(self.client.clone(), &name, &shutdown);
-            let status = ApiStatusSink::new(self.client.clone(), Some(source.store()));
-            let sim =
-                SimNodeBuilder::new(nc.clone(), self.root.join(&name).join("pods"), status.clone())
-                    .config_source(config.clone())
-                    .token_source(Arc::new(OpaqueTokenSource))
-                    .log_root(&log_root)
-                    .pleg_period(self.pleg_period)
-                    .node_status_period(self.node_status_period)
-                    .sim_config(self.sim.clone())
-                    .build()
-                    .map_err(|source| ApiError::Build { node: name.clone(), source })?;
-            registration.register(&sim.agent, &nc).await?;
-            let lease = registration.spawn_lease_loop(&name, &shutdown);
-            self.registry.insert(&name, NodeLogs { log_root, runtime: sim.runtime.clone() });
-            let agent = tokio::spawn(sim.agent.clone().run(source));
-            nodes.push(ClusterNode { name, config: nc, sim, status, tasks: vec![lease, agent] });
-        }
+        let this = &self;
+        let (registration, config, stop) = (&registration, &config, &shutdown);
+        let started: Result<Vec<ClusterNode>, ApiError> = futures::stream::iter(1..=self.nodes)
+            .map(|i| async move { this.start_node(i, registration, config, stop).await })
+            .buffer_unordered(PARALLEL_REGISTRATIONS)
+            .try_collect()
+            .await;
+        let mut nodes = match started {
+            Ok(nodes) => nodes,
+            Err(e) => {
+                // The nodes already started stop with their informers.
+                shutdown.trigger();
+                return Err(e);
+            }
+        };
+        nodes.sort_by_key(|n| n.config.name.trim_start_matches("node-").parse::<usize>().ok());
         Ok(SimCluster { nodes, registry: self.registry, shutdown })
     }
 }

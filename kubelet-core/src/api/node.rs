@@ -212,25 +212,58 @@ impl NodeRegistration {
         }
     }
 
-    /// Renews the Lease every renew interval until `shutdown` fires (failures are logged
-    /// and retried at the next tick).
+    /// Renews a Lease as last written by this node (`renewTime` = now) with one update,
+    /// without reading it first, as the kubelet's lease controller does; `None` when the
+    /// update failed (a conflict, or the Lease is gone) and a fresh read is needed.
+    pub async fn renew_cached_lease(&self, node: &str, mut lease: Lease) -> Option<Lease> {
+        let leases: Api<Lease> = Api::namespaced(self.client.clone(), NODE_LEASE_NAMESPACE);
+        lease.spec.get_or_insert_with(LeaseSpec::default).renew_time = Some(now());
+        leases.replace(node, &PostParams::default(), &lease).await.ok()
+    }
+
+    /// Creates the Lease now, then renews it every renew interval until `shutdown` fires
+    /// (failures are logged and retried at the next tick). Renewals of different nodes are
+    /// spread over the interval by a fixed offset derived from the node's name, so that
+    /// many nodes started together do not all write at the same instant.
     pub fn spawn_lease_loop(&self, node: &str, shutdown: &Shutdown) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         let node = node.to_owned();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(this.config.lease_renew_interval);
+            let interval = this.config.lease_renew_interval;
+            let mut last: Option<Lease> = None;
+            let mut first = true;
+            let start = tokio::time::Instant::now() + spread(&node, interval);
+            let mut tick = tokio::time::interval_at(start, interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tokio::select! {
-                    _ = shutdown.wait() => return,
-                    _ = tick.tick() => {
-                        if let Err(e) = this.renew_lease(&node).await {
-                            tracing::warn!(node, error = %e, "renewing node lease");
-                        }
+                if !first {
+                    tokio::select! {
+                        _ = shutdown.wait() => return,
+                        _ = tick.tick() => {}
                     }
+                }
+                first = false;
+                if let Some(lease) = last.take() {
+                    last = this.renew_cached_lease(&node, lease).await;
+                    if last.is_some() {
+                        continue;
+                    }
+                }
+                match this.renew_lease(&node).await {
+                    Ok(lease) => last = Some(lease),
+                    Err(e) => tracing::warn!(node, error = %e, "renewing node lease"),
                 }
             }
         })
     }
+}
+
+/// A fixed offset in `[0, interval)` for `node`, from a hash of its name.
+fn spread(node: &str, interval: Duration) -> Duration {
+    use std::hash::{Hash, Hasher};
+    // `DefaultHasher::new` has fixed keys: the same node always gets the same offset.
+    let mut hasher = std::hash::DefaultHasher::new();
+    node.hash(&mut hasher);
+    interval.mul_f64((hasher.finish() % 1024) as f64 / 1024.0)
 }

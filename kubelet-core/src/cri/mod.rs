@@ -54,6 +54,17 @@ impl CriError {
 /// Result of a CRI call.
 pub type CriResult<T> = Result<T, CriError>;
 
+/// One container as a relist sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerStateEntry {
+    /// Container id.
+    pub id: String,
+    /// UID of its pod.
+    pub pod_uid: String,
+    /// `ContainerState` as its `i32`.
+    pub state: i32,
+}
+
 /// CRI v1 `RuntimeService`: sandboxes, containers, exec and stats.
 #[async_trait]
 pub trait RuntimeService: Send + Sync {
@@ -103,6 +114,21 @@ pub trait RuntimeService: Send + Sync {
         &self,
         req: ListContainersRequest,
     ) -> CriResult<ListContainersResponse>;
+    /// Every container's id, pod UID (its [`labels::POD_UID`] label) and state, which is
+    /// all a relist needs. The default lists the containers; a runtime in the same process
+    /// answers without copying labels and metadata.
+    async fn container_states(&self) -> CriResult<Vec<ContainerStateEntry>> {
+        let list = self.list_containers(ListContainersRequest { filter: None }).await?;
+        Ok(list
+            .containers
+            .into_iter()
+            .map(|c| ContainerStateEntry {
+                pod_uid: c.labels.get(labels::POD_UID).cloned().unwrap_or_default(),
+                id: c.id,
+                state: c.state,
+            })
+            .collect())
+    }
     /// Status of one container.
     async fn container_status(
         &self,

@@ -95,6 +95,12 @@ impl SimNodeBuilder {
         self
     }
 
+    /// How often an unchanged node status is written anyway.
+    pub fn node_status_report_period(mut self, period: Duration) -> Self {
+        self.agent.node_status_report_period = period;
+        self
+    }
+
     /// The clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;

@@ -562,6 +562,24 @@ impl RuntimeService for SimRuntime {
         Ok(v1::ListContainersResponse { containers })
     }
 
+    async fn container_states(&self) -> CriResult<Vec<crate::cri::ContainerStateEntry>> {
+        let now = Instant::now();
+        let mut logs = Vec::new();
+        let mut st = self.state.lock();
+        let mut out = Vec::with_capacity(st.containers.len());
+        for (id, c) in st.containers.iter_mut() {
+            logs.extend(c.refresh(now));
+            out.push(crate::cri::ContainerStateEntry {
+                id: id.clone(),
+                pod_uid: c.labels.get(labels::POD_UID).cloned().unwrap_or_default(),
+                state: c.state() as i32,
+            });
+        }
+        drop(st);
+        self.flush_logs(logs);
+        Ok(out)
+    }
+
     async fn container_status(
         &self,
         req: v1::ContainerStatusRequest,

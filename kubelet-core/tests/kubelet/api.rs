@@ -46,6 +46,7 @@ async fn start(nodes: usize) -> Env {
         .sim_config(sim)
         .pleg_period(Duration::from_millis(100))
         .node_status_period(Duration::from_millis(200))
+        .node_status_report_period(Duration::from_millis(400))
         .start()
         .await
         .unwrap();
@@ -140,7 +141,8 @@ async fn node_registers_and_its_lease_is_renewed() {
     .await
     .unwrap();
 
-    // Node status keeps being written by the agent's status loop.
+    // Node status keeps being written by the agent's status loop (every report period
+    // while it does not change).
     let sink = env.cluster.node("node-2").unwrap().status.clone();
     let before = sink.node_writes();
     let sink = &sink;
@@ -311,7 +313,8 @@ async fn pod_log_serves_lines_tail_and_errors() {
 async fn pod_log_follow_streams_a_line_written_later() {
     let env = start(1).await;
     let api: Api<Pod> = Api::default_namespaced(env.client.clone());
-    let p = with_annotations(never(pod("tailer", "node-1", &["app"])), &[("run-seconds", "3")]);
+    // Long enough that the follow starts before the container ends, even on a loaded machine.
+    let p = with_annotations(never(pod("tailer", "node-1", &["app"])), &[("run-seconds", "8")]);
     create(&api, p).await;
     wait_pod(&api, "tailer", "Running", |p| phase(p) == "Running").await;
     let params = LogParams { follow: true, ..LogParams::default() };

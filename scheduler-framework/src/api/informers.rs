@@ -7,14 +7,19 @@
 //! cache; a pod that terminates leaves the cache (or the queue); deleted pods leave
 //! both. Nodes go to the cache. Namespaces feed the namespace lister (affinity terms
 //! with a `namespaceSelector`) and are delivered as cluster events.
+//! PodDisruptionBudgets feed the budget lister preemption reads; claims, volumes and
+//! storage classes feed VolumeBinding's lister and are delivered as cluster events.
 
 use std::sync::Arc;
 
-use capstan_api_types::core::v1::{Namespace, Node, Pod};
+use capstan_api_types::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use capstan_api_types::policy::v1::PodDisruptionBudget;
+use capstan_api_types::storage::v1::StorageClass;
 use capstan_controller_runtime::informer::{EventHandler, SharedInformerFactory, Store};
 
 use crate::framework::events::{ActionType, ClusterEvent, EventObject, EventResource};
-use crate::framework::handle::InMemoryNamespaces;
+use crate::framework::handle::{InMemoryNamespaces, InMemoryPdbs};
+use crate::framework::volumes::InMemoryVolumes;
 use crate::scheduler::Scheduler;
 
 fn assigned(pod: &Pod) -> bool {
@@ -37,6 +42,8 @@ pub struct SchedulerInformers {
     pub nodes: Store<Node>,
     /// Every namespace.
     pub namespaces: Store<Namespace>,
+    /// Every PodDisruptionBudget.
+    pub pdbs: Store<PodDisruptionBudget>,
 }
 
 impl std::fmt::Debug for SchedulerInformers {
@@ -45,6 +52,7 @@ impl std::fmt::Debug for SchedulerInformers {
             .field("pods", &self.pods.len())
             .field("nodes", &self.nodes.len())
             .field("namespaces", &self.namespaces.len())
+            .field("pdbs", &self.pdbs.len())
             .finish()
     }
 }
@@ -125,23 +133,110 @@ impl EventHandler<Namespace> for NamespaceHandler {
     }
 }
 
-/// Registers the scheduler's handlers on the pod, node and namespace informers of
-/// `factory` (created there if needed); namespaces also go to `namespaces`, the lister
-/// the scheduler's handle was built with. Start the factory afterwards and wait for
-/// its caches to sync before scheduling.
+struct PdbHandler(Arc<InMemoryPdbs>);
+
+impl EventHandler<PodDisruptionBudget> for PdbHandler {
+    fn on_add(&self, pdb: &Arc<PodDisruptionBudget>) {
+        self.0.upsert(pdb.clone());
+    }
+    fn on_update(&self, _: &Arc<PodDisruptionBudget>, new: &Arc<PodDisruptionBudget>) {
+        self.0.upsert(new.clone());
+    }
+    fn on_delete(&self, pdb: &Arc<PodDisruptionBudget>) {
+        self.0.remove(pdb);
+    }
+}
+
+/// A claim, volume or storage class informer into the volume lister and the queue.
+struct VolumeObjects<K> {
+    scheduler: Arc<Scheduler>,
+    lister: Arc<InMemoryVolumes>,
+    resource: EventResource,
+    upsert: fn(&InMemoryVolumes, Arc<K>),
+    remove: fn(&InMemoryVolumes, &K),
+}
+
+impl<K: Send + Sync + 'static> VolumeObjects<K> {
+    fn event(&self, action: ActionType, label: &'static str) {
+        self.scheduler.on_event(
+            ClusterEvent::new(self.resource.clone(), action, label),
+            None,
+            None,
+        );
+    }
+}
+
+impl<K: Send + Sync + 'static> EventHandler<K> for VolumeObjects<K> {
+    fn on_add(&self, obj: &Arc<K>) {
+        (self.upsert)(&self.lister, obj.clone());
+        self.event(ActionType::ADD, "VolumeObjectAdd");
+    }
+    fn on_update(&self, _: &Arc<K>, new: &Arc<K>) {
+        (self.upsert)(&self.lister, new.clone());
+        self.event(ActionType::UPDATE, "VolumeObjectUpdate");
+    }
+    fn on_delete(&self, obj: &Arc<K>) {
+        (self.remove)(&self.lister, obj);
+    }
+}
+
+/// The listers [`wire_informers`] fills besides the scheduler's cache and queue: the
+/// ones its handle was built with.
+#[derive(Debug, Clone, Default)]
+pub struct Listers {
+    /// Namespace labels.
+    pub namespaces: Arc<InMemoryNamespaces>,
+    /// PodDisruptionBudgets.
+    pub pdbs: Arc<InMemoryPdbs>,
+    /// Claims, volumes and storage classes.
+    pub volumes: Arc<InMemoryVolumes>,
+}
+
+/// Registers the scheduler's handlers on the pod, node, namespace,
+/// PodDisruptionBudget, claim, volume and storage class informers of `factory` (created there if needed); namespaces
+/// budgets and volume objects also go to `listers`, the ones the scheduler's handle was built with.
+/// Start the factory afterwards and wait for its caches to sync before scheduling.
 pub fn wire_informers(
     scheduler: &Arc<Scheduler>,
     factory: &SharedInformerFactory,
-    namespaces: Arc<InMemoryNamespaces>,
+    listers: Listers,
 ) -> SchedulerInformers {
     let ns = factory.informer::<Namespace>();
     ns.add_event_handler(Arc::new(NamespaceHandler {
         scheduler: scheduler.clone(),
-        lister: namespaces,
+        lister: listers.namespaces,
+    }));
+    let pdbs = factory.informer::<PodDisruptionBudget>();
+    pdbs.add_event_handler(Arc::new(PdbHandler(listers.pdbs)));
+    factory.informer::<PersistentVolumeClaim>().add_event_handler(Arc::new(VolumeObjects {
+        scheduler: scheduler.clone(),
+        lister: listers.volumes.clone(),
+        resource: EventResource::PersistentVolumeClaim,
+        upsert: InMemoryVolumes::upsert_claim,
+        remove: InMemoryVolumes::remove_claim,
+    }));
+    factory.informer::<PersistentVolume>().add_event_handler(Arc::new(VolumeObjects {
+        scheduler: scheduler.clone(),
+        lister: listers.volumes.clone(),
+        resource: EventResource::PersistentVolume,
+        upsert: InMemoryVolumes::upsert_volume,
+        remove: InMemoryVolumes::remove_volume,
+    }));
+    factory.informer::<StorageClass>().add_event_handler(Arc::new(VolumeObjects {
+        scheduler: scheduler.clone(),
+        lister: listers.volumes,
+        resource: EventResource::StorageClass,
+        upsert: InMemoryVolumes::upsert_class,
+        remove: InMemoryVolumes::remove_class,
     }));
     let nodes = factory.informer::<Node>();
     nodes.add_event_handler(Arc::new(NodeHandler(scheduler.clone())));
     let pods = factory.informer::<Pod>();
     pods.add_event_handler(Arc::new(PodHandler(scheduler.clone())));
-    SchedulerInformers { pods: pods.store(), nodes: nodes.store(), namespaces: ns.store() }
+    SchedulerInformers {
+        pods: pods.store(),
+        nodes: nodes.store(),
+        namespaces: ns.store(),
+        pdbs: pdbs.store(),
+    }
 }

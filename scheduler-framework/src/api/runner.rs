@@ -13,11 +13,14 @@ use capstan_controller_runtime::manager::leader_election::{
 use kube::Api;
 
 use super::binder::ApiBinder;
-use super::informers::{SchedulerInformers, wire_informers};
+use super::informers::{Listers, SchedulerInformers, wire_informers};
+use super::preemptor::ApiPreemptor;
 use super::status::{FailureReason, StatusReporter};
+use super::volumes::ApiVolumeBinder;
 use crate::framework::binder::Binder;
 use crate::framework::config::{ConfigError, KubeSchedulerConfiguration, Profile};
-use crate::framework::handle::{Handle, InMemoryNamespaces};
+use crate::framework::handle::Handle;
+use crate::framework::preemptor::Preemptor;
 use crate::framework::registry::Registry;
 use crate::scheduler::{BindOutcome, ScheduleOutcome, Scheduler, SchedulerError};
 
@@ -51,6 +54,7 @@ pub struct SchedulerRunnerBuilder {
     names: Vec<String>,
     registry: Option<Registry>,
     binder: Option<Arc<dyn Binder>>,
+    preemptor: Option<Arc<dyn Preemptor>>,
     election: Option<LeaderElectionConfig>,
     identity: Option<String>,
     seed: Option<u64>,
@@ -107,6 +111,13 @@ impl SchedulerRunnerBuilder {
         self
     }
 
+    /// Evicts preemption victims through `preemptor` instead of an [`ApiPreemptor`]
+    /// on the client.
+    pub fn preemptor(mut self, preemptor: Arc<dyn Preemptor>) -> Self {
+        self.preemptor = Some(preemptor);
+        self
+    }
+
     /// Schedules only while holding the Lease `kube-system/kube-scheduler` (Kubernetes'
     /// timings), as candidate `identity` (default: `$HOSTNAME_<random>`).
     pub fn leader_election(mut self, identity: Option<&str>) -> Self {
@@ -150,9 +161,16 @@ impl SchedulerRunnerBuilder {
         if !self.names.is_empty() {
             config.profiles = self.names.iter().map(|n| Profile::named(n)).collect();
         }
-        let namespaces = Arc::new(InMemoryNamespaces::new());
+        let listers = Listers::default();
         let binder = self.binder.unwrap_or_else(|| Arc::new(ApiBinder::new(self.client.clone())));
-        let handle = Handle::new(binder).with_namespaces(namespaces.clone());
+        let preemptor =
+            self.preemptor.unwrap_or_else(|| Arc::new(ApiPreemptor::new(self.client.clone())));
+        let handle = Handle::new(binder)
+            .with_namespaces(listers.namespaces.clone())
+            .with_pdbs(listers.pdbs.clone())
+            .with_preemptor(preemptor)
+            .with_volumes(listers.volumes.clone())
+            .with_volume_binder(Arc::new(ApiVolumeBinder::new(self.client.clone())));
         let mut builder = Scheduler::builder().config(config).handle(handle);
         if let Some(r) = self.registry {
             builder = builder.registry(r);
@@ -163,7 +181,7 @@ impl SchedulerRunnerBuilder {
         let scheduler = Arc::new(builder.build()?);
         let factory =
             self.factory.unwrap_or_else(|| SharedInformerFactory::new(self.client.clone()));
-        let informers = wire_informers(&scheduler, &factory, namespaces);
+        let informers = wire_informers(&scheduler, &factory, listers);
         let identity = self.identity.unwrap_or_else(default_identity);
         let reporter = Arc::new(StatusReporter::new(self.client.clone(), &identity));
         Ok(SchedulerRunner {
@@ -237,6 +255,18 @@ impl Reporting {
         self.reporter.report_failure(&pod, reason, message).await;
     }
 
+    /// Writes `status.nominatedNodeName` (cleared when `node` is empty) unless the pod
+    /// already says so.
+    async fn nominate(&self, key: &str, node: &str) {
+        let Some(pod) = self.cached(key) else { return };
+        if assigned(&pod) {
+            return;
+        }
+        if let Err(e) = self.reporter.set_nominated_node(&pod, node).await {
+            tracing::warn!(error = %e, pod = key, "writing nominatedNodeName failed");
+        }
+    }
+
     async fn binding_done(&self, key: &str, outcome: BindOutcome) {
         match outcome {
             BindOutcome::Bound { node } => {
@@ -272,8 +302,11 @@ impl Reporting {
                     }
                 });
             }
-            ScheduleOutcome::Unschedulable { error, .. } => {
+            ScheduleOutcome::Unschedulable { error, nominated_node } => {
                 tokio::spawn(async move {
+                    if let Some(node) = nominated_node {
+                        this.nominate(&error.pod, &node).await;
+                    }
                     let message = error.to_string();
                     this.failed(&error.pod, FailureReason::Unschedulable, &message).await;
                 });
@@ -298,6 +331,7 @@ impl SchedulerRunner {
             names: Vec::new(),
             registry: None,
             binder: None,
+            preemptor: None,
             election: None,
             identity: None,
             seed: None,

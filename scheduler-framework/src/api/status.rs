@@ -149,6 +149,28 @@ impl StatusReporter {
         }
     }
 
+    /// Sets `status.nominatedNodeName` to `node` (removes it when `node` is empty)
+    /// through `pods/status`, unless the pod already says so; returns whether it wrote.
+    pub async fn set_nominated_node(&self, pod: &Pod, node: &str) -> Result<bool, kube::Error> {
+        let current = pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref());
+        if current.unwrap_or_default() == node {
+            return Ok(false);
+        }
+        let value = if node.is_empty() { serde_json::Value::Null } else { json!(node) };
+        let mut patch = json!({"status": {"nominatedNodeName": value}});
+        if let Some(uid) = &pod.metadata.uid {
+            patch["metadata"] = json!({"uid": uid});
+        }
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        match api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Records a Warning `FailedScheduling` Event with `message`.
     pub async fn failed_scheduling(&self, pod: &Pod, message: &str) -> Result<(), EventError> {
         let info = EventInfo {

@@ -5,9 +5,12 @@ use std::sync::Arc;
 
 use capstan_api_types::core::v1::Pod;
 use capstan_api_types::labels::Selector;
+use capstan_api_types::policy::v1::PodDisruptionBudget;
 use parking_lot::RwLock;
 
 use super::binder::{Binder, RecordingBinder};
+use super::preemptor::{Preemptor, RecordingPreemptor};
+use super::volumes::{InMemoryVolumes, RecordingVolumeBinder, VolumeBinder, VolumeLister};
 use super::waiting_pods::WaitingPods;
 
 /// Namespace labels, for affinity terms with a `namespaceSelector`.
@@ -68,6 +71,49 @@ impl WorkloadSelectorLister for NoWorkloads {
     }
 }
 
+/// PodDisruptionBudgets (`policy/v1`), for preemption's choice of victims.
+pub trait PdbLister: Send + Sync + 'static {
+    /// Every budget.
+    fn pdbs(&self) -> Vec<Arc<PodDisruptionBudget>>;
+}
+
+/// An in-memory [`PdbLister`] fed by budget events.
+#[derive(Debug, Default)]
+pub struct InMemoryPdbs {
+    map: RwLock<BTreeMap<String, Arc<PodDisruptionBudget>>>,
+}
+
+fn pdb_key(pdb: &PodDisruptionBudget) -> String {
+    format!(
+        "{}/{}",
+        pdb.metadata.namespace.as_deref().unwrap_or_default(),
+        pdb.metadata.name.as_deref().unwrap_or_default()
+    )
+}
+
+impl InMemoryPdbs {
+    /// An empty lister.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a budget.
+    pub fn upsert(&self, pdb: Arc<PodDisruptionBudget>) {
+        self.map.write().insert(pdb_key(&pdb), pdb);
+    }
+
+    /// Removes a budget.
+    pub fn remove(&self, pdb: &PodDisruptionBudget) {
+        self.map.write().remove(&pdb_key(pdb));
+    }
+}
+
+impl PdbLister for InMemoryPdbs {
+    fn pdbs(&self) -> Vec<Arc<PodDisruptionBudget>> {
+        self.map.read().values().cloned().collect()
+    }
+}
+
 /// Services shared by every plugin of a scheduler: passed to plugin factories.
 #[derive(Clone)]
 pub struct Handle {
@@ -79,6 +125,14 @@ pub struct Handle {
     pub binder: Arc<dyn Binder>,
     /// Pods waiting on Permit.
     pub waiting_pods: Arc<WaitingPods>,
+    /// PodDisruptionBudgets.
+    pub pdbs: Arc<dyn PdbLister>,
+    /// Carries out preemptions decided by `DefaultPreemption`.
+    pub preemptor: Arc<dyn Preemptor>,
+    /// Claims, volumes and storage classes.
+    pub volumes: Arc<dyn VolumeLister>,
+    /// Writes `VolumeBinding`'s decisions.
+    pub volume_binder: Arc<dyn VolumeBinder>,
 }
 
 impl Handle {
@@ -89,7 +143,35 @@ impl Handle {
             workloads: Arc::new(NoWorkloads),
             binder,
             waiting_pods: Arc::new(WaitingPods::default()),
+            pdbs: Arc::new(InMemoryPdbs::new()),
+            preemptor: Arc::new(RecordingPreemptor::new()),
+            volumes: Arc::new(InMemoryVolumes::new()),
+            volume_binder: Arc::new(RecordingVolumeBinder::new()),
         }
+    }
+
+    /// Replaces the claim, volume and storage class lister.
+    pub fn with_volumes(mut self, volumes: Arc<dyn VolumeLister>) -> Self {
+        self.volumes = volumes;
+        self
+    }
+
+    /// Replaces the volume binder.
+    pub fn with_volume_binder(mut self, binder: Arc<dyn VolumeBinder>) -> Self {
+        self.volume_binder = binder;
+        self
+    }
+
+    /// Replaces the PodDisruptionBudget lister.
+    pub fn with_pdbs(mut self, pdbs: Arc<dyn PdbLister>) -> Self {
+        self.pdbs = pdbs;
+        self
+    }
+
+    /// Replaces the preemptor.
+    pub fn with_preemptor(mut self, preemptor: Arc<dyn Preemptor>) -> Self {
+        self.preemptor = preemptor;
+        self
     }
 
     /// Replaces the namespace lister.

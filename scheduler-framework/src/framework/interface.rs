@@ -8,9 +8,11 @@ use async_trait::async_trait;
 
 use super::cycle_state::CycleState;
 use super::events::ClusterEventWithHint;
+use super::runtime::Framework;
 use super::status::Status;
 use super::types::{NodeInfo, PodInfo, QueuedPodInfo};
 use crate::cache::Snapshot;
+use crate::queue::Nominator;
 
 /// The highest score a Score plugin may return after normalization.
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -242,8 +244,31 @@ impl NodeToStatus {
 /// What a PostFilter plugin (preemption) proposes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PostFilterResult {
-    /// The node the pod is nominated to, once victims are gone.
+    /// The node the pod is nominated to, once victims are gone; `Some("")` clears an
+    /// earlier nomination, `None` leaves it as it is.
     pub nominated_node_name: Option<String>,
+}
+
+/// What a PostFilter plugin sees of the cycle besides the pod and its state: the
+/// profile's framework (to re-run PreFilter extensions and Filter plugins in
+/// simulations), the snapshot the cycle filtered, and the nominated pods.
+#[derive(Clone, Copy)]
+pub struct PostFilterContext<'a> {
+    /// The framework of the pod's profile.
+    pub framework: &'a Framework,
+    /// The cycle's snapshot.
+    pub snapshot: &'a Snapshot,
+    /// Pods nominated to nodes by earlier preemptions.
+    pub nominator: &'a Nominator,
+}
+
+impl std::fmt::Debug for PostFilterContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostFilterContext")
+            .field("profile", &self.framework.profile_name())
+            .field("nodes", &self.snapshot.num_nodes())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Runs when no node passed Filter (preemption lives here).
@@ -251,9 +276,9 @@ pub trait PostFilterPlugin: Plugin {
     /// Success with a nominated node, or a status explaining why it could not help.
     fn post_filter(
         &self,
+        ctx: &PostFilterContext<'_>,
         state: &CycleState,
         pod: &PodInfo,
-        snapshot: &Snapshot,
         statuses: &NodeToStatus,
     ) -> (Option<PostFilterResult>, Status);
 }

@@ -2,6 +2,7 @@
 //! builds them and the default plugin set with Kubernetes' weights.
 
 pub mod defaultbinder;
+pub mod defaultpreemption;
 pub mod helper;
 pub mod imagelocality;
 pub mod interpodaffinity;
@@ -15,6 +16,7 @@ pub mod podtopologyspread;
 pub mod queuesort;
 pub mod schedulinggates;
 pub mod tainttoleration;
+pub mod volumebinding;
 
 use crate::framework::config::PluginRef;
 use crate::framework::registry::Registry;
@@ -22,7 +24,7 @@ use crate::framework::registry::Registry;
 /// Every in-tree plugin's factory. Merge out-of-tree plugins into it.
 pub fn in_tree_registry() -> Registry {
     let mut r = Registry::new();
-    let all: [(&str, crate::framework::registry::PluginFactory); 13] = [
+    let all: [(&str, crate::framework::registry::PluginFactory); 15] = [
         (names::PRIORITY_SORT, std::sync::Arc::new(queuesort::factory)),
         (names::SCHEDULING_GATES, std::sync::Arc::new(schedulinggates::factory)),
         (names::NODE_UNSCHEDULABLE, std::sync::Arc::new(nodeunschedulable::factory)),
@@ -35,9 +37,11 @@ pub fn in_tree_registry() -> Registry {
             names::NODE_RESOURCES_BALANCED_ALLOCATION,
             std::sync::Arc::new(noderesources::balanced_allocation::factory),
         ),
+        (names::VOLUME_BINDING, std::sync::Arc::new(volumebinding::factory)),
         (names::IMAGE_LOCALITY, std::sync::Arc::new(imagelocality::factory)),
         (names::POD_TOPOLOGY_SPREAD, std::sync::Arc::new(podtopologyspread::factory)),
         (names::INTER_POD_AFFINITY, std::sync::Arc::new(interpodaffinity::factory)),
+        (names::DEFAULT_PREEMPTION, std::sync::Arc::new(defaultpreemption::factory)),
         (names::DEFAULT_BINDER, std::sync::Arc::new(defaultbinder::factory)),
     ];
     for (name, f) in all {
@@ -49,7 +53,8 @@ pub fn in_tree_registry() -> Registry {
 
 /// The default multi-point plugins in Kubernetes' order, with its score weights
 /// (TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1, PodTopologySpread 2,
-/// InterPodAffinity 2, NodeResourcesBalancedAllocation 1, ImageLocality 1).
+/// InterPodAffinity 2, NodeResourcesBalancedAllocation 1, ImageLocality 1);
+/// VolumeBinding has no score; DefaultPreemption is the PostFilter plugin.
 pub fn default_plugins() -> Vec<PluginRef> {
     vec![
         PluginRef::new(names::SCHEDULING_GATES),
@@ -60,8 +65,10 @@ pub fn default_plugins() -> Vec<PluginRef> {
         PluginRef::weighted(names::NODE_AFFINITY, 2),
         PluginRef::new(names::NODE_PORTS),
         PluginRef::weighted(names::NODE_RESOURCES_FIT, 1),
+        PluginRef::new(names::VOLUME_BINDING),
         PluginRef::weighted(names::POD_TOPOLOGY_SPREAD, 2),
         PluginRef::weighted(names::INTER_POD_AFFINITY, 2),
+        PluginRef::new(names::DEFAULT_PREEMPTION),
         PluginRef::weighted(names::NODE_RESOURCES_BALANCED_ALLOCATION, 1),
         PluginRef::weighted(names::IMAGE_LOCALITY, 1),
         PluginRef::new(names::DEFAULT_BINDER),

@@ -26,3 +26,7 @@ pub const POD_TOPOLOGY_SPREAD: &str = "PodTopologySpread";
 pub const INTER_POD_AFFINITY: &str = "InterPodAffinity";
 /// DefaultBinder.
 pub const DEFAULT_BINDER: &str = "DefaultBinder";
+/// DefaultPreemption.
+pub const DEFAULT_PREEMPTION: &str = "DefaultPreemption";
+/// VolumeBinding.
+pub const VOLUME_BINDING: &str = "VolumeBinding";

@@ -87,7 +87,7 @@ struct State {
     seq: u64,
     scheduling_cycle: u64,
     closed: bool,
-    nominator: Nominator,
+    nominator: Arc<Nominator>,
 }
 
 /// kube-scheduler's priority queue: an active heap ordered by the QueueSort plugin,
@@ -137,7 +137,7 @@ impl SchedulingQueue {
                 seq: 0,
                 scheduling_cycle: 0,
                 closed: false,
-                nominator: Nominator::default(),
+                nominator: Arc::new(Nominator::default()),
             }),
             notify: Notify::new(),
             clock,
@@ -200,9 +200,32 @@ impl SchedulingQueue {
             .and_then(|st| st.nominated_node_name.as_deref())
             .filter(|n| !n.is_empty());
         match nominated {
-            Some(node) => s.nominator.add(info.clone(), node),
-            None => s.nominator.delete(info.key()),
+            Some(node) => Arc::make_mut(&mut s.nominator).add(info.clone(), node),
+            None => {
+                if s.nominator.node_of(info.key()).is_some() {
+                    Arc::make_mut(&mut s.nominator).delete(info.key());
+                }
+            }
         }
+    }
+
+    /// As Kubernetes' nominator on pod updates: an update that neither carries nor
+    /// removes a `nominatedNodeName` keeps an in-memory nomination (preemption
+    /// nominates before the status write is observed), with the new pod.
+    fn update_nomination_on_change(&self, s: &mut State, old: &Pod, info: &Arc<PodInfo>) {
+        let nominated = |p: &Pod| {
+            p.status
+                .as_ref()
+                .and_then(|st| st.nominated_node_name.as_deref())
+                .is_some_and(|n| !n.is_empty())
+        };
+        if !nominated(old) && !nominated(&info.pod) {
+            if let Some(node) = s.nominator.node_of(info.key()).map(str::to_string) {
+                Arc::make_mut(&mut s.nominator).add(info.clone(), &node);
+            }
+            return;
+        }
+        self.update_nomination(s, info);
     }
 
     /// An unscheduled pod changed.
@@ -211,7 +234,7 @@ impl SchedulingQueue {
         let key = info.key().to_string();
         let now = self.clock.now();
         let mut s = self.state.lock();
-        self.update_nomination(&mut s, &info);
+        self.update_nomination_on_change(&mut s, old, &info);
         if let Some(mut p) = s.active.remove(&key) {
             p.pod_info = info;
             s.active.push(key, p);
@@ -258,7 +281,9 @@ impl SchedulingQueue {
         s.active.remove(&key);
         s.backoff.remove(&key);
         s.unschedulable.remove(&key);
-        s.nominator.delete(&key);
+        if s.nominator.node_of(&key).is_some() {
+            Arc::make_mut(&mut s.nominator).delete(&key);
+        }
         if s.in_flight.contains_key(&key) {
             s.deleted_in_flight.insert(key);
         }
@@ -520,12 +545,15 @@ impl SchedulingQueue {
 
     /// Records that `pod` is nominated to `node` (preemption).
     pub fn add_nominated_pod(&self, pod: Arc<PodInfo>, node: &str) {
-        self.state.lock().nominator.add(pod, node);
+        Arc::make_mut(&mut self.state.lock().nominator).add(pod, node);
     }
 
     /// Drops the nomination of `key`.
     pub fn delete_nominated_pod(&self, key: &str) {
-        self.state.lock().nominator.delete(key);
+        let mut s = self.state.lock();
+        if s.nominator.node_of(key).is_some() {
+            Arc::make_mut(&mut s.nominator).delete(key);
+        }
     }
 
     /// The pods nominated to `node`.
@@ -533,8 +561,9 @@ impl SchedulingQueue {
         self.state.lock().nominator.pods_for_node(node).to_vec()
     }
 
-    /// A copy of the nominations (taken once per cycle by the scheduler).
-    pub fn nominator(&self) -> Nominator {
+    /// The nominations as of now (shared; taken once per cycle by the scheduler, a
+    /// later change copies them on write).
+    pub fn nominator(&self) -> Arc<Nominator> {
         self.state.lock().nominator.clone()
     }
 

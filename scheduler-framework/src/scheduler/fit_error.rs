@@ -33,7 +33,8 @@ pub struct FitError {
 
 impl fmt::Display for FitError {
     /// `0/3 nodes are available: 1 node(s) had untolerated taint {a: b}, 2 Insufficient cpu.`
-    /// followed by the PostFilter message — reasons counted over nodes and sorted as strings.
+    /// followed by the PostFilter message as it is — reasons counted over nodes and sorted
+    /// as strings.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "0/{} nodes are available:", self.num_all_nodes)?;
         let d = &self.diagnosis;
@@ -54,7 +55,7 @@ impl fmt::Display for FitError {
             }
         }
         if !d.post_filter_msg.is_empty() {
-            write!(f, " {}.", d.post_filter_msg)?;
+            write!(f, " {}", d.post_filter_msg)?;
         }
         Ok(())
     }
@@ -83,7 +84,7 @@ mod tests {
             "0/3 nodes are available: 1 Insufficient memory, 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu."
         );
         d.post_filter_msg =
-            "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling"
+            "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
                 .into();
         let e = FitError { pod: "default/p".into(), num_all_nodes: 3, diagnosis: d.clone() };
         assert!(e.to_string().ends_with("2 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."));

@@ -4,6 +4,7 @@
 
 mod event_handlers;
 mod fit_error;
+mod metrics;
 mod num_nodes;
 mod schedule_one;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 pub use fit_error::{Diagnosis, FitError};
+pub use metrics::{ExtensionPoint, ExtensionPointTimes, PointTotal};
 pub use num_nodes::{
     MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND, MIN_FEASIBLE_NODES_TO_FIND, num_feasible_nodes_to_find,
 };
@@ -57,6 +59,7 @@ pub struct Scheduler {
     percentage_of_nodes_to_score: i32,
     rng: Mutex<fastrand::Rng>,
     handle: Handle,
+    times: Arc<ExtensionPointTimes>,
 }
 
 /// Builds a [`Scheduler`] from a configuration, a registry and a handle.
@@ -179,6 +182,7 @@ impl SchedulerBuilder {
             percentage_of_nodes_to_score: self.config.percentage_of_nodes_to_score,
             rng: Mutex::new(rng),
             handle: self.handle,
+            times: Arc::new(ExtensionPointTimes::default()),
         })
     }
 }
@@ -222,6 +226,11 @@ impl Scheduler {
     /// The handle plugins were built with.
     pub fn handle(&self) -> &Handle {
         &self.handle
+    }
+
+    /// The time spent per extension point since the start (or the last reset).
+    pub fn extension_point_times(&self) -> &Arc<ExtensionPointTimes> {
+        &self.times
     }
 
     /// Schedules pods until the queue is closed, with the queue's periodic flushes

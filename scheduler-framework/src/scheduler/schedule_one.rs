@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::Scheduler;
 use super::fit_error::{Diagnosis, FitError};
+use super::metrics::{ExtensionPoint, ExtensionPointTimes};
 use super::num_nodes::num_feasible_nodes_to_find;
 use crate::cache::{Cache, Snapshot};
 use crate::framework::cycle_state::CycleState;
@@ -46,7 +47,8 @@ pub enum ScheduleOutcome {
     Unschedulable {
         /// Why, as Kubernetes prints it.
         error: Box<FitError>,
-        /// The node PostFilter (preemption) nominated, if any.
+        /// The node PostFilter (preemption) nominated, if any; `Some("")` when it
+        /// cleared the pod's earlier nomination.
         nominated_node: Option<String>,
     },
     /// A plugin failed (or Reserve/Permit rejected); the pod went back to the queue.
@@ -128,21 +130,26 @@ impl Scheduler {
             Err(FindError::Fit(mut diagnosis)) => {
                 let mut nominated_node = None;
                 if fw.has_post_filter_plugins() && num_nodes > 0 {
+                    let nominator = self.queue.nominator();
+                    let t = std::time::Instant::now();
                     let (r, s) = fw.run_post_filter_plugins(
                         &state,
                         &info,
                         &snapshot,
+                        &nominator,
                         &diagnosis.node_to_status,
                     );
-                    if s.is_success() {
-                        nominated_node = r.and_then(|r| r.nominated_node_name);
-                    } else if !s.message().is_empty() {
+                    self.times.record_since(ExtensionPoint::PostFilter, t);
+                    nominated_node = r.and_then(|r| r.nominated_node_name);
+                    if !s.is_success() && !s.message().is_empty() {
                         diagnosis.post_filter_msg = s.message();
                     }
                 }
                 drop(snapshot);
-                if let Some(n) = &nominated_node {
-                    self.queue.add_nominated_pod(info.clone(), n);
+                match nominated_node.as_deref() {
+                    Some("") => self.queue.delete_nominated_pod(&key),
+                    Some(n) => self.queue.add_nominated_pod(info.clone(), n),
+                    None => {}
                 }
                 qpi.unschedulable_plugins = diagnosis.unschedulable_plugins.clone();
                 qpi.pending_plugins = diagnosis.pending_plugins.clone();
@@ -158,13 +165,18 @@ impl Scheduler {
         let host = if feasible.len() == 1 {
             feasible[0].name().to_string()
         } else {
+            let t = std::time::Instant::now();
             let s = fw.run_pre_score_plugins(&mut state, &info, &feasible, &snapshot);
+            self.times.record_since(ExtensionPoint::PreScore, t);
             if !s.is_success() {
                 drop(snapshot);
                 return self.fail(qpi, ScheduleOutcome::Error { pod: key, status: s });
             }
             let scores = if fw.has_score_plugins() {
-                match fw.run_score_plugins(&state, &info, &feasible) {
+                let t = std::time::Instant::now();
+                let scores = fw.run_score_plugins(&state, &info, &feasible);
+                self.times.record_since(ExtensionPoint::Score, t);
+                match scores {
                     Ok(s) => s,
                     Err(status) => {
                         drop(snapshot);
@@ -186,7 +198,9 @@ impl Scheduler {
             return self
                 .fail(qpi, ScheduleOutcome::Error { pod: key, status: Status::from_error(e) });
         }
+        let t = std::time::Instant::now();
         let s = fw.run_reserve_plugins_reserve(&mut state, &info, &host);
+        self.times.record_since(ExtensionPoint::Reserve, t);
         if !s.is_success() {
             fw.run_reserve_plugins_unreserve(&mut state, &info, &host);
             let _ = self.cache.forget_pod(&key);
@@ -197,7 +211,9 @@ impl Scheduler {
             }
             return self.fail(qpi, ScheduleOutcome::Error { pod: key, status: s });
         }
+        let t = std::time::Instant::now();
         let permit = fw.run_permit_plugins(&state, &info, &host);
+        self.times.record_since(ExtensionPoint::Permit, t);
         let wait = match permit {
             PermitOutcome::Rejected(s) => {
                 fw.run_reserve_plugins_unreserve(&mut state, &info, &host);
@@ -220,6 +236,7 @@ impl Scheduler {
             qpi,
             host.clone(),
             wait,
+            self.times.clone(),
         ));
         ScheduleOutcome::Scheduled { pod: key, node: host, binding }
     }
@@ -241,7 +258,11 @@ impl Scheduler {
         snapshot: &Snapshot,
     ) -> Result<Vec<Arc<NodeInfo>>, FindError> {
         let mut diagnosis = Diagnosis::default();
+        let t = std::time::Instant::now();
         let (pre, status, rejectors) = fw.run_pre_filter_plugins(state, pod, snapshot);
+        self.times.record_since(ExtensionPoint::PreFilter, t);
+        let filter_start = std::time::Instant::now();
+        let _timer = PhaseTimer(&self.times, ExtensionPoint::Filter, filter_start);
         if !status.is_success() {
             if !status.is_rejected() {
                 return Err(FindError::Error(status));
@@ -276,7 +297,7 @@ impl Scheduler {
                             state,
                             pod,
                             node,
-                            nominator.as_ref(),
+                            nominator.as_deref(),
                         )
                         .is_success()
                 {
@@ -332,7 +353,7 @@ impl Scheduler {
                     break;
                 }
                 let node = &nodes[(start + i) % n];
-                let s = self.run_filters(fw, &active, state_ref, pod, node, nominator.as_ref());
+                let s = self.run_filters(fw, &active, state_ref, pod, node, nominator.as_deref());
                 processed.fetch_add(1, Ordering::Relaxed);
                 if s.is_success() {
                     if found.fetch_add(1, Ordering::Relaxed) < to_find {
@@ -430,6 +451,16 @@ impl Scheduler {
     }
 }
 
+/// Records the time from its start to its drop.
+struct PhaseTimer<'a>(&'a ExtensionPointTimes, ExtensionPoint, std::time::Instant);
+
+impl Drop for PhaseTimer<'_> {
+    fn drop(&mut self) {
+        self.0.record_since(self.1, self.2);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn binding_cycle(
     fw: Arc<Framework>,
     cache: Arc<Cache>,
@@ -438,6 +469,7 @@ async fn binding_cycle(
     mut qpi: QueuedPodInfo,
     node: String,
     wait: Option<tokio::sync::oneshot::Receiver<Status>>,
+    times: Arc<ExtensionPointTimes>,
 ) -> BindOutcome {
     let info = qpi.pod_info.clone();
     let key = info.key().to_string();
@@ -446,17 +478,23 @@ async fn binding_cycle(
         None => Status::success(),
     };
     if status.is_success() {
+        let t = std::time::Instant::now();
         status = fw.run_pre_bind_plugins(&state, &info, &node).await;
+        times.record_since(ExtensionPoint::PreBind, t);
     }
     if status.is_success() {
+        let t = std::time::Instant::now();
         status = fw.run_bind_plugins(&state, &info, &node).await;
+        times.record_since(ExtensionPoint::Bind, t);
         if status.is_skip() {
             status = Status::error("no bind plugin bound the pod");
         }
     }
     if status.is_success() {
         let _ = cache.finish_binding(&key);
+        let t = std::time::Instant::now();
         fw.run_post_bind_plugins(&state, &info, &node);
+        times.record_since(ExtensionPoint::PostBind, t);
         queue.done(&key);
         return BindOutcome::Bound { node };
     }

@@ -192,7 +192,12 @@ async fn unschedulable_pod_gets_condition_and_event_then_fits_a_new_node() {
     let p = pods(&env).get("huge").await.unwrap();
     let c = scheduled_condition(&p).unwrap();
     assert_eq!(c.reason.as_deref(), Some("Unschedulable"));
-    assert_eq!(c.message.as_deref(), Some("0/2 nodes are available: 2 Insufficient cpu."));
+    assert_eq!(
+        c.message.as_deref(),
+        Some(
+            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+        )
+    );
     assert!(c.last_transition_time.is_some());
     // The condition as written is what the reporter compares against: no rewrite.
     assert!(!scheduled_condition_changed(&p, "Unschedulable", c.message.as_deref().unwrap()));

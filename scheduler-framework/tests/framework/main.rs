@@ -5,5 +5,8 @@ mod api;
 mod cluster;
 mod config;
 mod out_of_tree;
+mod perf;
 mod placement;
+mod preemption;
 mod queueing;
+mod volumes;

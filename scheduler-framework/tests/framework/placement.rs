@@ -18,7 +18,7 @@ async fn pods_fill_nodes_within_their_cpu() {
     // The 2-CPU pod came last in the queue (same priority, later timestamp): nothing is left.
     assert_eq!(
         got["default/too-big"],
-        Placement::Unschedulable("0/2 nodes are available: 2 Insufficient cpu.".into())
+        Placement::Unschedulable("0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.".into())
     );
     assert_eq!(c.binder.bindings().len(), 4);
     assert_eq!(c.sched.cache().pod_count(), 4);
@@ -35,7 +35,7 @@ async fn unschedulable_message_counts_reasons_like_kubernetes() {
     assert_eq!(
         got["default/p"],
         Placement::Unschedulable(
-            "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.".into()
+            "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.".into()
         )
     );
 }
@@ -71,7 +71,7 @@ async fn node_affinity_and_match_fields() {
     assert_eq!(
         got["default/nowhere"],
         Placement::Unschedulable(
-            "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.".into()
+            "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.".into()
         )
     );
 }
@@ -117,7 +117,7 @@ async fn spread_skew_blocks_a_full_zone() {
     assert_eq!(
         failed,
         vec![&Placement::Unschedulable(
-            "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match pod topology spread constraints.".into()
+            "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match pod topology spread constraints. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.".into()
         )]
     );
 }
@@ -141,7 +141,7 @@ async fn anti_affinity_puts_replicas_on_distinct_nodes() {
     assert_eq!(
         got["default/db-3"],
         Placement::Unschedulable(
-            "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.".into()
+            "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.".into()
         )
     );
 }
@@ -161,7 +161,7 @@ async fn affinity_follows_the_first_pod() {
     assert_eq!(
         got["default/lonely"],
         Placement::Unschedulable(
-            "0/3 nodes are available: 3 node(s) didn't match pod affinity rules.".into()
+            "0/3 nodes are available: 3 node(s) didn't match pod affinity rules. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.".into()
         )
     );
 }
@@ -200,6 +200,6 @@ async fn large_cluster_fills_evenly_through_the_parallel_path() {
         got.values().filter(|p| !matches!(p, Placement::Bound(_))).collect();
     assert_eq!(
         failed,
-        vec![&Placement::Unschedulable("0/300 nodes are available: 300 Insufficient cpu.".into())]
+        vec![&Placement::Unschedulable("0/300 nodes are available: 300 Insufficient cpu. preemption: 0/300 nodes are available: 300 No preemption victims found for incoming pod.".into())]
     );
 }

@@ -308,3 +308,28 @@ async fn fan_out_delivers_every_event_to_every_watcher() {
         delivered / elapsed.as_secs_f64()
     );
 }
+
+#[tokio::test]
+async fn node_indexed_watchers_are_sent_only_their_nodes_changes() {
+    let store = memory();
+    // A buffer of 2: a watcher sent every pod's changes would be cut off below.
+    let config = WatchCacheConfig { indexed_watcher_buffer: 2, ..Default::default() };
+    let cache = cache(&store, config).await;
+    let mut n1 = cache
+        .watch(None, &ListOptions { watch: true, ..options("", "spec.nodeName=n1") })
+        .expect("watch");
+    let mut n2 = cache
+        .watch(None, &ListOptions { watch: true, ..options("", "spec.nodeName=n2") })
+        .expect("watch");
+    assert_eq!(cache.watchers(), 2);
+    for i in 0..10 {
+        put(&*store, "default", &format!("other-{i}"), &[], "n2").await;
+    }
+    let mine = put(&*store, "default", "mine", &[], "n1").await;
+    assert_eq!(summary(&next(&mut n1).await), ("ADDED", "mine".into(), mine));
+    // Moving a pod away reaches the watcher of its previous node as DELETED.
+    let moved = put(&*store, "default", "mine", &[], "n3").await;
+    assert_eq!(summary(&next(&mut n1).await), ("DELETED", "mine".into(), moved));
+    // The n2 watcher fell more than its buffer behind: it ends.
+    ends(&mut n2, 2).await;
+}

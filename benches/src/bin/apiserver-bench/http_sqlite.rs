@@ -99,7 +99,8 @@ async fn send(sender: &mut SendRequest<Full<Bytes>>, request: Request<Full<Bytes
     }
 }
 
-fn http_request(method: Method, uri: &Bytes, body: Bytes) -> Request<Full<Bytes>> {
+/// A request over a connection to `127.0.0.1` (a JSON body unless empty).
+pub fn http_request(method: Method, uri: &Bytes, body: Bytes) -> Request<Full<Bytes>> {
     let mut builder = Request::builder()
         .method(method)
         .uri(http::Uri::from_maybe_shared(uri.clone()).expect("a valid URI"))

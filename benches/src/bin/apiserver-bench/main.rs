@@ -4,7 +4,8 @@
 //! cargo run --release -p capstan-benches --bin apiserver-bench [-- --json] [--quick] [--only PHASE …]
 //! ```
 //!
-//! Four phases, each on a fresh server (`--only in-process|http|fanout|list` picks some):
+//! Five phases, each on fresh servers (`--only in-process|http|fanout|list|security`
+//! picks some):
 //! 1. in-process (the `ApiServer` `tower::Service` called directly, memory store): GETs of
 //!    one ~500-byte ConfigMap and creates of distinct ones from 32 concurrent tasks;
 //! 2. loopback HTTP/1.1 (`serve::serve` on `127.0.0.1:0`, SQLite store in a temporary
@@ -12,7 +13,10 @@
 //! 3. watch fan-out: 1,000 watchers on one namespace's pods, then a burst of pod creates;
 //!    events/s, write-to-delivery latency and whether every watcher saw every event;
 //! 4. LIST of 100,000 pods (10,000 with `--quick`) from the watch cache, and its first
-//!    `limit=500` page.
+//!    `limit=500` page;
+//! 5. security: the cost of the full chain (x509 or in-process identity, impersonation
+//!    checks, RBAC for a non-privileged user, every admission plugin) against allow-all,
+//!    in-process and HTTPS against HTTP/1.1, in alternating rounds; the median ratio.
 //!
 //! Prints a table, or with `--json` exactly one JSON object on standard output. Progress
 //! goes to standard error. Exits non-zero when a phase fails or an event is lost.
@@ -22,9 +26,14 @@ mod http_sqlite;
 mod in_process;
 mod list;
 mod report;
+mod security;
 mod support;
 
 use std::time::Duration;
+
+/// The allocator `capstan` runs with, so the figures are the server's as shipped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 
@@ -40,7 +49,7 @@ struct Args {
     /// Short phases and fewer objects, for smoke runs.
     #[arg(long)]
     quick: bool,
-    /// Run only these phases (repeatable); all four when absent.
+    /// Run only these phases (repeatable); all five when absent.
     #[arg(long, value_enum)]
     only: Vec<Phase>,
 }
@@ -56,12 +65,16 @@ enum Phase {
     Fanout,
     /// LIST from the watch cache.
     List,
+    /// The security chain against allow-all.
+    Security,
 }
 
 /// Concurrent tasks (phase 1) and connections (phase 2).
 const CONCURRENCY: usize = 32;
 /// Concurrent watchers (phase 3).
 const WATCHERS: usize = 1000;
+/// Rounds per kind of request of the security phase (odd: the median is one round).
+const SECURITY_ROUNDS: usize = 9;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -70,6 +83,11 @@ async fn main() -> Result<(), BoxError> {
         (Duration::from_millis(500), 200, 10_000)
     } else {
         (Duration::from_secs(3), 500, 100_000)
+    };
+    let (security_rounds, security_slice) = if args.quick {
+        (3, Duration::from_millis(100))
+    } else {
+        (SECURITY_ROUNDS, Duration::from_millis(300))
     };
 
     let runs = |p: Phase| args.only.is_empty() || args.only.contains(&p);
@@ -90,6 +108,10 @@ async fn main() -> Result<(), BoxError> {
     if runs(Phase::List) {
         eprintln!("apiserver-bench: LIST {list_pods} pods ...");
         results.list = Some(list::run(list_pods, CONCURRENCY).await?);
+    }
+    if runs(Phase::Security) {
+        eprintln!("apiserver-bench: security chain against allow-all ...");
+        results.security = Some(security::run(CONCURRENCY, security_rounds, security_slice).await?);
     }
     if args.json {
         println!("{}", report::json(&results));

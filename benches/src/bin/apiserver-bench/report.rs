@@ -6,6 +6,7 @@ use crate::fanout::Fanout;
 use crate::http_sqlite::HttpSqlite;
 use crate::in_process::InProcess;
 use crate::list::List;
+use crate::security::{Compared, SecurityCost};
 
 /// Everything one run measured; a phase left out with `--only` is `None`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -18,6 +19,24 @@ pub struct Results {
     pub watch_fanout: Option<Fanout>,
     /// Phase 4.
     pub list: Option<List>,
+    /// Phase 5.
+    pub security: Option<SecurityCost>,
+}
+
+fn compared_json(c: &Compared) -> Value {
+    json!({
+        "allow_all_per_s": c.allow_all.per_s,
+        "allow_all_p99_ms": c.allow_all.p99_ms,
+        "chain_per_s": c.chain.per_s,
+        "chain_p99_ms": c.chain.p99_ms,
+        "overhead_pct": c.overhead_pct,
+        "overhead_min_pct": c.overhead_range_pct.0,
+        "overhead_max_pct": c.overhead_range_pct.1,
+        "allow_all_cpu_us": c.allow_all_cpu_us,
+        "chain_cpu_us": c.chain_cpu_us,
+        "cpu_overhead_pct": c.cpu_overhead_pct,
+        "errors": c.allow_all.errors + c.chain.errors,
+    })
 }
 
 /// The results as one JSON object.
@@ -75,6 +94,21 @@ pub fn json(r: &Results) -> Value {
                 "page_seconds": l.page_seconds,
                 "page_bytes": l.page_bytes,
                 "create_seconds": l.create_seconds,
+            }),
+        );
+    }
+    if let Some(s) = &r.security {
+        out.insert(
+            "security".into(),
+            json!({
+                "rounds": s.rounds,
+                "slice_ms": s.slice_ms,
+                "in_process_get": compared_json(&s.in_process_get),
+                "in_process_create": compared_json(&s.in_process_create),
+                "https_get": compared_json(&s.https_get),
+                "https_create": compared_json(&s.https_create),
+                "tls_only_get": compared_json(&s.tls_get),
+                "tls_only_create": compared_json(&s.tls_create),
             }),
         );
     }
@@ -146,6 +180,44 @@ pub fn table(r: &Results) -> String {
             l.page_bytes,
             l.create_seconds
         ));
+    }
+    if let Some(s) = &r.security {
+        let pairs = [
+            ("in-process GET", "allow-all", "full chain", "32 tasks", &s.in_process_get),
+            ("in-process create", "allow-all", "full chain", "32 tasks", &s.in_process_create),
+            ("GET", "HTTP/1.1 allow-all", "HTTPS full chain", "32 conns", &s.https_get),
+            ("create", "HTTP/1.1 allow-all", "HTTPS full chain", "32 conns", &s.https_create),
+            ("GET, TLS alone", "HTTP/1.1 allow-all", "HTTPS allow-all", "32 conns", &s.tls_get),
+            (
+                "create, TLS alone",
+                "HTTP/1.1 allow-all",
+                "HTTPS allow-all",
+                "32 conns",
+                &s.tls_create,
+            ),
+        ];
+        for (what, allow, chain, load, c) in pairs {
+            for (config, rate_of) in [(allow, &c.allow_all), (chain, &c.chain)] {
+                out += &rate(
+                    &format!("security: {what}, {config} ({load})"),
+                    rate_of.per_s,
+                    rate_of.p99_ms,
+                    rate_of.errors.to_string(),
+                );
+            }
+            out.push_str(&format!(
+                "  overhead {:+.1}% by rate (median of {} rounds of {} ms each; {:+.1}% .. {:+.1}%), \
+                 {:+.1}% by process CPU per request ({:.1} vs {:.1} µs)\n",
+                c.overhead_pct,
+                s.rounds,
+                s.slice_ms,
+                c.overhead_range_pct.0,
+                c.overhead_range_pct.1,
+                c.cpu_overhead_pct,
+                c.allow_all_cpu_us,
+                c.chain_cpu_us
+            ));
+        }
     }
     out
 }

@@ -66,7 +66,7 @@ pub async fn namespace(server: &ApiServer, name: &str) -> Result<(), BoxError> {
 }
 
 /// Request latencies in microseconds, merged from many tasks.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Latencies(Vec<u32>);
 
 impl Latencies {

@@ -1,193 +1,116 @@
-//! `scheduler-perf`: scheduling throughput of the framework library, in the shape of kube's scheduler_perf SchedulingBasic.
+//! `scheduler-perf`: Kubernetes' scheduler_perf workloads on Capstan, through the in-process API server (or the framework alone).
 //!
 //! ```text
-//! cargo run --release -p capstan-benches --bin scheduler-perf [-- --nodes 5000 --init-pods 1000 --pods 10000 --json]
+//! cargo run --release -p capstan-benches --bin scheduler-perf -- --workload SchedulingBasic [--json]
+//!     [--nodes N --init-pods N --pods N] [--framework-only [--threads N]]
 //! ```
 //!
-//! Creates `--nodes` nodes (4 CPU, 32 GiB, 110 pods) and `--init-pods` already
-//! scheduled pods, then queues `--pods` pods (100m CPU, 500 MiB) and schedules them
-//! with the default profile: each pod is popped, filtered, scored, assumed and bound
-//! through an in-memory `Binder`, and its binding is confirmed back to the cache as an
-//! informer would. No API server is involved: this is the scheduling cycle alone.
-//! Prints a table, or with `--json` one JSON object.
+//! Workloads: SchedulingBasic, SchedulingPodAntiAffinity, SchedulingPodAffinity,
+//! SchedulingNodeAffinity, TopologySpreading, Preemption (sizes as Kubernetes' 5000-node
+//! workloads unless overridden). By default nodes and pods are created through the API
+//! server in process (memory store) and the scheduler runs with its informers,
+//! binding through `pods/binding`; `--framework-only` feeds the scheduler directly and
+//! binds in memory. Throughput is scheduler_perf's: pods of the measured phase
+//! scheduled per second, sampled every second and averaged. Prints a table with the
+//! time per extension point, or with `--json` one JSON object.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Instant;
-
-use capstan_api_types::core::v1::{
-    Container, Node, NodeStatus, Pod, PodSpec, ResourceRequirements,
-};
-use capstan_scheduler_framework::framework::{Handle, RecordingBinder};
-use capstan_scheduler_framework::scheduler::{BindOutcome, ScheduleOutcome, Scheduler};
+use capstan_scheduler_framework::perf::{self, Mode, Report, Sizes, Workload};
 use clap::Parser;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 /// Command line of `scheduler-perf`.
 #[derive(Parser, Debug)]
-#[command(about = "Scheduling throughput of capstan-scheduler-framework (SchedulingBasic)")]
+#[command(about = "Kubernetes' scheduler_perf workloads on Capstan")]
 struct Args {
-    /// Nodes in the cluster.
-    #[arg(long, default_value_t = 5000)]
-    nodes: usize,
-    /// Pods bound before measuring.
-    #[arg(long, default_value_t = 1000)]
-    init_pods: usize,
-    /// Pods scheduled while measuring.
-    #[arg(long, default_value_t = 10000)]
-    pods: usize,
-    /// Filter/score threads (default: the CPUs available).
+    /// The workload (SchedulingBasic, SchedulingPodAntiAffinity, SchedulingPodAffinity,
+    /// SchedulingNodeAffinity, TopologySpreading, Preemption).
+    #[arg(long, default_value = "SchedulingBasic")]
+    workload: String,
+    /// Nodes (default: the workload's).
+    #[arg(long)]
+    nodes: Option<usize>,
+    /// Pods scheduled before measuring (default: the workload's).
+    #[arg(long)]
+    init_pods: Option<usize>,
+    /// Pods measured (default: the workload's).
+    #[arg(long)]
+    pods: Option<usize>,
+    /// Feed the scheduler directly and bind in memory (no API server).
+    #[arg(long)]
+    framework_only: bool,
+    /// Filter/score threads in framework-only mode (default: the CPUs available).
     #[arg(long)]
     threads: Option<usize>,
-    /// Least nodes × plugins a phase needs to run in parallel (default: the framework's).
-    #[arg(long)]
-    min_parallel_work: Option<usize>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
 }
 
-fn node(i: usize) -> Arc<Node> {
-    let mut n = Node::default();
-    let name = format!("node-{i}");
-    n.metadata.labels =
-        Some(BTreeMap::from([("kubernetes.io/hostname".to_string(), name.clone())]));
-    n.metadata.name = Some(name);
-    n.status = Some(NodeStatus {
-        allocatable: Some(BTreeMap::from([
-            ("cpu".to_string(), Quantity("4".into())),
-            ("memory".to_string(), Quantity("32Gi".into())),
-            ("pods".to_string(), Quantity("110".into())),
-        ])),
-        ..Default::default()
-    });
-    Arc::new(n)
-}
-
-fn pod(prefix: &str, i: usize, node: Option<String>) -> Arc<Pod> {
-    let mut p = Pod {
-        spec: Some(PodSpec {
-            node_name: node,
-            containers: vec![Container {
-                name: "pause".into(),
-                image: Some("registry.k8s.io/pause:3.10".into()),
-                resources: Some(ResourceRequirements {
-                    requests: Some(BTreeMap::from([
-                        ("cpu".to_string(), Quantity("100m".into())),
-                        ("memory".to_string(), Quantity("500Mi".into())),
-                    ])),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    p.metadata.name = Some(format!("{prefix}-{i}"));
-    p.metadata.namespace = Some("default".into());
-    p.metadata.uid = Some(format!("uid-{prefix}-{i}"));
-    Arc::new(p)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    // Binding and the informer's confirmation run on the runtime's worker, the
-    // scheduling cycle on the main thread, as kube-scheduler's goroutines do.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-    rt.block_on(run(args))
-}
-
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let binder = Arc::new(RecordingBinder::new());
-    let mut builder = Scheduler::builder().handle(Handle::new(binder.clone()));
-    if let Some(t) = args.threads {
-        builder = builder.threads(t);
-    }
-    if let Some(w) = args.min_parallel_work {
-        builder = builder.min_parallel_work(w);
-    }
-    let sched = Arc::new(builder.build()?);
-    for i in 0..args.nodes {
-        sched.on_node_add(node(i));
-    }
-    for i in 0..args.init_pods {
-        sched.on_pod_add(pod("init", i, Some(format!("node-{}", i % args.nodes.max(1)))));
-    }
-    let pods: Vec<Arc<Pod>> = (0..args.pods).map(|i| pod("measured", i, None)).collect();
-    let by_key: Arc<BTreeMap<String, Arc<Pod>>> = Arc::new(
-        pods.iter()
-            .map(|p| (format!("default/{}", p.metadata.name.as_deref().unwrap_or("")), p.clone()))
-            .collect(),
-    );
-    for p in &pods {
-        sched.on_pod_add(p.clone());
-    }
-
-    let start = Instant::now();
-    let mut confirmations = Vec::with_capacity(args.pods);
-    let mut failed = 0usize;
-    while let Some(p) = sched.queue().try_pop() {
-        match sched.schedule_pod(p) {
-            ScheduleOutcome::Scheduled { pod, binding, .. } => {
-                let (sched, by_key) = (sched.clone(), by_key.clone());
-                confirmations.push(tokio::spawn(async move {
-                    let BindOutcome::Bound { node } = binding.await.ok()? else { return None };
-                    let old = by_key[&pod].clone();
-                    let mut new = (*old).clone();
-                    if let Some(s) = new.spec.as_mut() {
-                        s.node_name = Some(node);
-                    }
-                    sched.on_pod_update(old, Arc::new(new));
-                    Some(())
-                }));
-            }
-            _ => failed += 1,
+    let workload = Workload::from_name(&args.workload)
+        .ok_or_else(|| format!("unknown workload {:?}", args.workload))?;
+    let d = workload.default_sizes();
+    let sizes = Sizes {
+        nodes: args.nodes.unwrap_or(d.nodes),
+        init_pods: args.init_pods.unwrap_or(d.init_pods),
+        measured_pods: args.pods.unwrap_or(d.measured_pods),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = rt.block_on(async {
+        if args.framework_only {
+            perf::run_framework_only(workload, sizes, args.threads).await
+        } else {
+            perf::run_api(workload, sizes).await
         }
-    }
-    let mut scheduled = 0usize;
-    for c in confirmations {
-        match c.await? {
-            Some(()) => scheduled += 1,
-            None => failed += 1,
-        }
-    }
-    let elapsed = start.elapsed();
-    let rate = scheduled as f64 / elapsed.as_secs_f64();
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    })?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "workload": "SchedulingBasic",
-                "nodes": args.nodes,
-                "init_pods": args.init_pods,
-                "pods": args.pods,
-                "threads": threads,
-                "scheduled": scheduled,
-                "failed": failed,
-                "seconds": elapsed.as_secs_f64(),
-                "pods_per_second": rate,
-            })
-        );
+        println!("{}", json(&report));
     } else {
-        println!(
-            "{:<16} {:>6} {:>9} {:>6} {:>8} {:>9} {:>10} {:>10}",
-            "workload", "nodes", "init pods", "pods", "threads", "failed", "seconds", "pods/s"
-        );
-        println!(
-            "{:<16} {:>6} {:>9} {:>6} {:>8} {:>9} {:>10.3} {:>10.0}",
-            "SchedulingBasic",
-            args.nodes,
-            args.init_pods,
-            scheduled,
-            threads,
-            failed,
-            elapsed.as_secs_f64(),
-            rate
-        );
+        print_table(&report);
     }
     Ok(())
+}
+
+fn json(r: &Report) -> serde_json::Value {
+    serde_json::json!({
+        "workload": r.workload.name(),
+        "mode": match r.mode { Mode::Api => "api", Mode::FrameworkOnly => "framework-only" },
+        "nodes": r.sizes.nodes,
+        "init_pods": r.sizes.init_pods,
+        "measured_pods": r.scheduled,
+        "seconds": r.elapsed.as_secs_f64(),
+        "pods_per_second": r.pods_per_second(),
+        "overall_pods_per_second": r.overall_pods_per_second(),
+    })
+}
+
+fn print_table(r: &Report) {
+    let mode = match r.mode {
+        Mode::Api => "through the in-process API server",
+        Mode::FrameworkOnly => "framework only",
+    };
+    println!("{} ({mode})", r.workload.name());
+    println!(
+        "{:>6} nodes, {:>6} init pods, {:>6} measured pods in {:.2} s",
+        r.sizes.nodes,
+        r.sizes.init_pods,
+        r.scheduled,
+        r.elapsed.as_secs_f64()
+    );
+    println!(
+        "throughput: {:.0} pods/s (average of {} one-second samples), {:.0} pods/s overall",
+        r.pods_per_second(),
+        r.samples.len(),
+        r.overall_pods_per_second()
+    );
+    if let Some(floor) = r.workload.kubernetes_floor() {
+        println!("Kubernetes CI floor: {floor:.0} pods/s; target here: {:.0} pods/s", floor * 10.0);
+    }
+    println!();
+    println!("{:<12} {:>10} {:>12} {:>12}", "point", "runs", "total ms", "µs/run");
+    for p in &r.extension_points {
+        let ms = p.time.as_secs_f64() * 1e3;
+        let per = if p.runs == 0 { 0.0 } else { p.time.as_secs_f64() * 1e6 / p.runs as f64 };
+        println!("{:<12} {:>10} {:>12.1} {:>12.1}", p.point.as_str(), p.runs, ms, per);
+    }
 }

@@ -13,8 +13,8 @@ use super::cycle_state::CycleState;
 use super::events::ClusterEventWithHint;
 use super::handle::Handle;
 use super::interface::{
-    MAX_NODE_SCORE, MIN_NODE_SCORE, NodeScore, NodeToStatus, Plugin, PostFilterResult,
-    PreFilterResult,
+    MAX_NODE_SCORE, MIN_NODE_SCORE, NodeScore, NodeToStatus, Plugin, PostFilterContext,
+    PostFilterResult, PreFilterResult,
 };
 use super::parallelize::Parallelizer;
 use super::registry::{PluginError, Registry};
@@ -501,7 +501,9 @@ impl Framework {
     }
 
     /// Runs Filter plugins as if `nominated` pods (of priority at least the pod's)
-    /// were already on the node, then without them: the pod must fit both ways.
+    /// were already on the node, and without them: the pod must fit both ways. The
+    /// run without them goes first — it needs no copy of the node, and a node the pod
+    /// does not fit alone is rejected at once (with that run's status).
     pub fn run_filter_plugins_with_nominated_pods(
         &self,
         state: &CycleState,
@@ -512,8 +514,9 @@ impl Framework {
         let prio = pod.priority();
         let relevant: Vec<&Arc<PodInfo>> =
             nominated.iter().filter(|n| n.priority() >= prio && n.key() != pod.key()).collect();
-        if relevant.is_empty() {
-            return self.run_filter_plugins(state, pod, node);
+        let alone = self.run_filter_plugins(state, pod, node);
+        if relevant.is_empty() || !alone.is_success() {
+            return alone;
         }
         let mut state_with = state.clone();
         let mut node_with = node.clone();
@@ -524,11 +527,7 @@ impl Framework {
                 return s;
             }
         }
-        let s = self.run_filter_plugins(&state_with, pod, &node_with);
-        if !s.is_success() {
-            return s;
-        }
-        self.run_filter_plugins(state, pod, node)
+        self.run_filter_plugins(&state_with, pod, &node_with)
     }
 
     /// Runs PostFilter plugins until one succeeds or returns
@@ -538,13 +537,15 @@ impl Framework {
         state: &CycleState,
         pod: &PodInfo,
         snapshot: &Snapshot,
+        nominator: &crate::queue::Nominator,
         statuses: &NodeToStatus,
     ) -> (Option<PostFilterResult>, Status) {
         let mut reasons: Vec<String> = Vec::new();
         let mut last: Option<Status> = None;
+        let ctx = PostFilterContext { framework: self, snapshot, nominator };
         for e in &self.post_filter {
             let Some(p) = e.plugin.as_post_filter() else { continue };
-            let (r, s) = p.post_filter(state, pod, snapshot, statuses);
+            let (r, s) = p.post_filter(&ctx, state, pod, statuses);
             if s.is_success() {
                 return (r, s.with_plugin(e.name.clone()));
             }

@@ -72,14 +72,44 @@ pub fn factory(
     Ok(Arc::new(InterPodAffinity { args, namespaces: handle.namespaces.clone() }))
 }
 
-type TopologyCounts = HashMap<(String, String), i64>;
+/// Pod counts by topology key, then value: looked up by `&str` without allocating.
+#[derive(Debug, Clone, Default)]
+struct TopologyCounts {
+    by_key: HashMap<String, HashMap<String, i64>>,
+}
+
+impl TopologyCounts {
+    fn get(&self, key: &str, value: &str) -> i64 {
+        self.by_key.get(key).and_then(|m| m.get(value)).copied().unwrap_or(0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    /// Whether any of the node's labels names a pair with a positive count.
+    fn any_positive(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.by_key
+            .iter()
+            .any(|(k, m)| labels.get(k).is_some_and(|v| m.get(v).is_some_and(|c| *c > 0)))
+    }
+}
 
 fn update_counts(counts: &mut TopologyCounts, node: &NodeInfo, key: &str, delta: i64) {
-    if let Some(v) = node.labels().get(key) {
-        let e = counts.entry((key.to_string(), v.clone())).or_insert(0);
-        *e += delta;
-        if *e == 0 {
-            counts.remove(&(key.to_string(), v.clone()));
+    let Some(v) = node.labels().get(key) else { return };
+    let values = match counts.by_key.get_mut(key) {
+        Some(m) => m,
+        None => counts.by_key.entry(key.to_string()).or_default(),
+    };
+    let c = match values.get_mut(v.as_str()) {
+        Some(c) => c,
+        None => values.entry(v.clone()).or_insert(0),
+    };
+    *c += delta;
+    if *c == 0 {
+        values.remove(v.as_str());
+        if values.is_empty() {
+            counts.by_key.remove(key);
         }
     }
 }
@@ -277,7 +307,7 @@ impl FilterPlugin for InterPodAffinity {
             let Some(v) = labels.get(&t.topology_key) else {
                 return Status::unresolvable(ERR_REASON_AFFINITY);
             };
-            if st.affinity.get(&(t.topology_key.clone(), v.clone())).copied().unwrap_or(0) <= 0 {
+            if st.affinity.get(&t.topology_key, v) <= 0 {
                 pods_exist = false;
             }
         }
@@ -286,20 +316,13 @@ impl FilterPlugin for InterPodAffinity {
         }
         for t in &st.required_anti_affinity {
             if let Some(v) = labels.get(&t.topology_key) {
-                if st.anti_affinity.get(&(t.topology_key.clone(), v.clone())).copied().unwrap_or(0)
-                    > 0
-                {
+                if st.anti_affinity.get(&t.topology_key, v) > 0 {
                     return Status::unschedulable(ERR_REASON_ANTI_AFFINITY);
                 }
             }
         }
-        if !st.existing_anti_affinity.is_empty() {
-            for (k, v) in labels {
-                if st.existing_anti_affinity.get(&(k.clone(), v.clone())).copied().unwrap_or(0) > 0
-                {
-                    return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
-                }
-            }
+        if !st.existing_anti_affinity.is_empty() && st.existing_anti_affinity.any_positive(labels) {
+            return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
         }
         Status::success()
     }
@@ -324,13 +347,16 @@ impl ScoreState {
         if !term.matches(pod, ns) {
             return;
         }
-        if let Some(v) = node.labels().get(&term.topology_key) {
-            *self
-                .scores
-                .entry(term.topology_key.clone())
-                .or_default()
-                .entry(v.clone())
-                .or_insert(0) += weight * mult;
+        let Some(v) = node.labels().get(&term.topology_key) else { return };
+        let values = match self.scores.get_mut(&term.topology_key) {
+            Some(m) => m,
+            None => self.scores.entry(term.topology_key.clone()).or_default(),
+        };
+        match values.get_mut(v.as_str()) {
+            Some(c) => *c += weight * mult,
+            None => {
+                values.insert(v.clone(), weight * mult);
+            }
         }
     }
 }
