@@ -1524,11 +1524,17 @@ async fn policy_survives_a_restart_on_sqlite() {
             let revision = api.store().current_revision().await.expect("revision");
             assert!(security.rbac().index().wait_for(revision, DEADLINE).await);
         }
-        assert_eq!(
-            status_as(&api, alice(), Method::GET, pods, None).await,
-            StatusCode::OK,
-            "round {round}"
-        );
+        // The index follows each RBAC resource on its own watch; right after a first
+        // start the aggregation writer's ClusterRole updates can move its revision past
+        // the binding before the binding's feed applies it, so wait for the outcome.
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        let mut status = status_as(&api, alice(), Method::GET, pods, None).await;
+        while status != StatusCode::OK && tokio::time::Instant::now() < deadline {
+            let seen = security.rbac().index().revision();
+            let _ = security.rbac().index().wait_for(seen + 1, Duration::from_millis(200)).await;
+            status = status_as(&api, alice(), Method::GET, pods, None).await;
+        }
+        assert_eq!(status, StatusCode::OK, "round {round}");
         assert_eq!(
             status_as(&api, alice(), Method::DELETE, &format!("{pods}/x"), None).await,
             StatusCode::FORBIDDEN
