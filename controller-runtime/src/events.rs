@@ -75,13 +75,20 @@ struct SeriesEntry {
     last: Instant,
 }
 
+/// The open series, and when expired ones were last dropped.
+#[derive(Debug)]
+struct Series {
+    entries: HashMap<SeriesKey, SeriesEntry>,
+    pruned: Instant,
+}
+
 /// Records events on behalf of one controller instance. Cheap to share behind an `Arc`.
 pub struct Recorder {
     client: kube::Client,
     reporting_controller: String,
     reporting_instance: String,
     window: Duration,
-    series: Mutex<HashMap<SeriesKey, SeriesEntry>>,
+    series: Mutex<Series>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -106,7 +113,7 @@ impl Recorder {
             reporting_controller: reporting_controller.to_string(),
             reporting_instance: reporting_instance.to_string(),
             window: Duration::from_secs(6 * 60),
-            series: Mutex::new(HashMap::new()),
+            series: Mutex::new(Series { entries: HashMap::new(), pruned: Instant::now() }),
         }
     }
 
@@ -136,12 +143,22 @@ impl Recorder {
         };
         let existing = {
             let mut series = self.series.lock();
-            series.retain(|_, e| e.last.elapsed() < self.window);
-            series.get_mut(&key).map(|e| {
-                e.count += 1;
-                e.last = Instant::now();
-                (e.namespace.clone(), e.name.clone(), e.count)
-            })
+            let at = Instant::now();
+            let window = self.window;
+            // Expired series are dropped once per window, not on every event (a busy
+            // recorder holds thousands).
+            if at.duration_since(series.pruned) >= window {
+                series.entries.retain(|_, e| at.duration_since(e.last) < window);
+                series.pruned = at;
+            }
+            match series.entries.get_mut(&key) {
+                Some(e) if at.duration_since(e.last) < window => {
+                    e.count += 1;
+                    e.last = at;
+                    Some((e.namespace.clone(), e.name.clone(), e.count))
+                }
+                _ => None,
+            }
         };
         if let Some((namespace, name, count)) = existing {
             let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
@@ -180,6 +197,7 @@ impl Recorder {
         let name = created.metadata.name.clone().unwrap_or_default();
         self.series
             .lock()
+            .entries
             .insert(key, SeriesEntry { namespace, name, count: 1, last: Instant::now() });
         Ok(created)
     }

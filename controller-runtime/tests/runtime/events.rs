@@ -40,3 +40,27 @@ async fn repeated_events_update_the_series_instead_of_creating_objects() {
     assert_eq!(stored.regarding.as_ref().and_then(|r| r.uid.clone()), cm.metadata.uid);
     assert!(stored.event_time.is_some());
 }
+
+#[tokio::test]
+async fn an_identical_event_after_the_series_window_starts_a_new_event() {
+    let env = env().await;
+    let client = env.client();
+    namespace(&client, "ev-window").await;
+    let cm = create_cm(&client, "ev-window", "subject", "1").await;
+    let regarding = cm.object_ref(&());
+    // A zero window: every series has expired by the next event.
+    let recorder = Recorder::new(client.clone(), "example.com/tester", "tester-0")
+        .with_series_window(std::time::Duration::ZERO);
+    let info = EventInfo {
+        type_: EventType::Normal,
+        reason: "Synced".into(),
+        action: "Sync".into(),
+        note: None,
+    };
+    let first = recorder.publish(&regarding, info.clone()).await.unwrap();
+    let second = recorder.publish(&regarding, info).await.unwrap();
+    assert_ne!(second.metadata.name, first.metadata.name, "a new Event, not a series");
+    assert!(second.series.is_none());
+    let events: Api<Event> = Api::namespaced(client, "ev-window");
+    assert_eq!(events.list(&Default::default()).await.unwrap().items.len(), 2);
+}
