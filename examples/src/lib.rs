@@ -2,10 +2,12 @@
 //!
 //! The binary (`src/main.rs`) composes Capstan's crates into a cluster; the
 //! [`store_choice`] module parses and opens the `--store` flag's backends, [`up`] runs
-//! `capstan up` (the API server on that store) and [`kubeconfig`] writes the kubeconfig
-//! `kubectl` uses.
+//! `capstan up` (the API server on that store, with every component), [`secure`] gives it
+//! HTTPS, authentication, RBAC, admission and per-component identities, and
+//! [`kubeconfig`] writes the kubeconfig `kubectl` uses on a plain-HTTP cluster.
 
 pub mod kubeconfig;
+pub mod secure;
 pub mod store_choice;
 pub mod up;
 

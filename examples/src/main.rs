@@ -39,6 +39,14 @@ struct UpArgs {
     /// How many simulated nodes to run (`node-1` … `node-N`); 0 runs none.
     #[arg(long, default_value_t = 3)]
     nodes: usize,
+    /// Serve plain HTTP with no authentication, authorization or admission (every request
+    /// acts as the cluster admin) instead of HTTPS; only for local experiments.
+    #[arg(long)]
+    plain_http: bool,
+    /// An audit policy (`audit.k8s.io/v1` Policy YAML): requests are then audited to
+    /// `DATA_DIR/audit.log` at the levels it gives.
+    #[arg(long, value_name = "PATH")]
+    audit_policy_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -62,6 +70,8 @@ async fn up(args: UpArgs) -> ExitCode {
         store: args.store,
         nodes: args.nodes,
         compaction_interval: capstan::up::COMPACTION_INTERVAL,
+        plain_http: args.plain_http,
+        audit_policy: args.audit_policy_file,
     };
     let cluster = match Cluster::start(&options).await {
         Ok(cluster) => cluster,
@@ -78,7 +88,17 @@ async fn up(args: UpArgs) -> ExitCode {
         cluster.store().backend_name(),
         absolute(&options.data_dir).display(),
     );
-    println!("capstan: kubeconfig written to {}", kubeconfig.display());
+    if cluster.is_secure() {
+        println!(
+            "capstan: kubeconfig (cluster CA, admin client certificate) written to {}",
+            kubeconfig.display()
+        );
+    } else {
+        println!(
+            "capstan: plain HTTP, no authentication: every request acts as the admin; kubeconfig written to {}",
+            kubeconfig.display()
+        );
+    }
     println!();
     println!("Use it with:");
     println!("    export KUBECONFIG={}", kubeconfig.display());

@@ -1,8 +1,10 @@
-//! `capstan up`: the API server on the chosen store, served on the listen address, with a
-//! kubeconfig for `kubectl` in the data directory; the controller manager (the built-in
-//! controllers, elected on the `kube-system/kube-controller-manager` Lease), the scheduler
-//! (elected on `kube-system/kube-scheduler`) and N simulated nodes, each on its own
-//! in-process client; the store is compacted every 5 minutes, as kube-apiserver does.
+//! `capstan up`: the API server on the chosen store, served over HTTPS on the listen
+//! address with authentication, RBAC and the admission chain (see [`crate::secure`]), with
+//! an admin kubeconfig for `kubectl` in the data directory; the controller manager (the
+//! built-in controllers, elected on the `kube-system/kube-controller-manager` Lease), the
+//! scheduler (elected on `kube-system/kube-scheduler`) and N simulated nodes, each on its
+//! own in-process client with its own identity; the store is compacted every 5 minutes,
+//! as kube-apiserver does.
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,12 +12,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use capstan_apiserver_core::serve::{self, PlainTcp};
+use capstan_apiserver_core::serve::{self, Acceptor, PlainTcp};
 use capstan_apiserver_core::server::{ApiServer, ServerError};
 use capstan_controller_runtime::controller::ControllerError;
 use capstan_controller_runtime::manager::ManagerError;
 use capstan_controller_runtime::manager::leader_election::LeaderElectionConfig;
-use capstan_controller_runtime::{Manager, Shutdown, client, controllers};
+use capstan_controller_runtime::{Manager, Shutdown, controllers};
 use capstan_kubelet_core::api::{ApiError as NodeError, NodeLogProxy, NodeRegistry, SimCluster};
 use capstan_scheduler_framework::api::{RunnerError, SchedulerRunner};
 use capstan_store::{Storage, StoreError};
@@ -25,6 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::StoreChoice;
 use crate::kubeconfig;
+use crate::secure::{Clients, ClusterSecurity, Identity, SecureError};
 
 /// What `capstan up` was asked to run.
 #[derive(Debug, Clone)]
@@ -40,6 +43,14 @@ pub struct UpOptions {
     /// How often the store is compacted to the revision it had one interval before, as
     /// kube-apiserver's `--etcd-compaction-interval` (5 min, [`COMPACTION_INTERVAL`]).
     pub compaction_interval: Duration,
+    /// Serve plain HTTP without authentication, authorization or admission (every
+    /// request acts as the cluster admin), for embedding and comparisons; `false` (the
+    /// default of `capstan up`) serves HTTPS with all of them.
+    pub plain_http: bool,
+    /// An audit policy file (kube-apiserver's `--audit-policy-file`): every request is
+    /// then audited to `DATA_DIR/audit.log` at the policy's level. Needs the security
+    /// (ignored with `plain_http`).
+    pub audit_policy: Option<PathBuf>,
 }
 
 /// The default store compaction interval, kube-apiserver's (5 min).
@@ -110,6 +121,9 @@ pub enum UpError {
     /// Serving failed.
     #[error("serving the API failed: {0}")]
     Serve(io::Error),
+    /// The cluster credentials, authentication or authorization could not be set up.
+    #[error(transparent)]
+    Security(#[from] SecureError),
     /// The scheduler could not be built.
     #[error("the scheduler cannot start: {0}")]
     Scheduler(#[from] RunnerError),
@@ -175,43 +189,63 @@ where
     })
 }
 
-/// Builds the controller manager with every built-in controller on an in-process client
-/// of `api` and runs it until `shutdown`, elected on [`CONTROLLER_MANAGER_LEASE`].
-async fn run_controller_manager(
-    api: ApiServer,
+/// How the controller manager runs: on which API server, whether it is secure (then its
+/// identities apply and it publishes the CA bundle), and its leader-election identity.
+#[derive(Clone)]
+struct ControllerManagerConfig {
+    clients: Clients,
+    ca_bundle: Option<Arc<str>>,
     identity: String,
+}
+
+/// Builds the controller manager with every built-in controller on an in-process client
+/// of `api` and runs it until `shutdown`, elected on [`CONTROLLER_MANAGER_LEASE`]. On a
+/// secure cluster it acts as `system:kube-controller-manager`, each controller writes as
+/// its own ServiceAccount, and the root-CA publisher puts the CA bundle in every
+/// namespace.
+async fn run_controller_manager(
+    config: ControllerManagerConfig,
     shutdown: Shutdown,
 ) -> Result<(), UpError> {
-    let client = client::in_process(api, "default");
+    let ControllerManagerConfig { clients, ca_bundle, identity } = config;
+    let client = clients.client(Identity::ControllerManager, "default");
     let (namespace, name) = CONTROLLER_MANAGER_LEASE;
-    let mut manager = Manager::builder(client)
-        .leader_election(LeaderElectionConfig::new(namespace, name, &identity))
-        .build()
-        .await?;
+    let mut builder = Manager::builder(client)
+        .leader_election(LeaderElectionConfig::new(namespace, name, &identity));
+    if clients.secure() {
+        builder = builder.controller_clients(Arc::new(move |credentials: &str| {
+            clients.client(Identity::Controller(credentials), "default")
+        }));
+    }
+    let mut manager = builder.build().await?;
     controllers::add_all(&mut manager)?;
+    if let Some(bundle) = ca_bundle {
+        let publisher = controllers::root_ca::controller(&manager, bundle)?;
+        manager.add(publisher);
+    }
     Ok(manager.run(shutdown).await?)
 }
 
 /// Starts the controller manager (see [`run_controller_manager`]), restarted when it loses
 /// its Lease.
-fn start_controller_manager(api: &ApiServer, identity: &str) -> Component<UpError> {
+fn start_controller_manager(config: ControllerManagerConfig) -> Component<UpError> {
     let shutdown = Shutdown::new();
-    let (api, identity) = (api.clone(), identity.to_owned());
     let lost = |e: &UpError| matches!(e, UpError::Manager(ManagerError::LeaderElectionLost));
     let task = supervise("controller-manager", shutdown.clone(), lost, move |stop| {
-        run_controller_manager(api.clone(), identity.clone(), stop)
+        run_controller_manager(config.clone(), stop)
     });
     Component { shutdown, task }
 }
 
-/// Starts the default scheduler on an in-process client of `api`, elected on the
-/// `kube-system/kube-scheduler` Lease, restarted when it loses it.
-fn start_scheduler(api: &ApiServer, identity: &str) -> Component<UpError> {
+/// Starts the default scheduler on an in-process client of `api` (as
+/// `system:kube-scheduler` when `secure`), elected on the `kube-system/kube-scheduler`
+/// Lease, restarted when it loses it.
+fn start_scheduler(clients: &Clients, identity: &str) -> Component<UpError> {
     let shutdown = Shutdown::new();
-    let (api, identity) = (api.clone(), identity.to_owned());
+    let (clients, identity) = (clients.clone(), identity.to_owned());
     let lost = |e: &UpError| matches!(e, UpError::Scheduler(RunnerError::LeadershipLost));
     let task = supervise("scheduler", shutdown.clone(), lost, move |stop| {
-        let client = client::in_process(api.clone(), "default");
+        let client = clients.client(Identity::Scheduler, "default");
         let identity = identity.clone();
         async move {
             let runner =
@@ -239,6 +273,8 @@ pub struct Cluster {
     kubeconfig: PathBuf,
     store: Arc<dyn Storage>,
     api: ApiServer,
+    clients: Clients,
+    security: Option<ClusterSecurity>,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<io::Result<()>>,
     controllers: Component<UpError>,
@@ -258,10 +294,14 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
-    /// Opens the store, builds the API server on it (its watch caches loaded), binds the
-    /// listen address, writes `DATA_DIR/kubeconfig`, starts serving and starts the
-    /// controller manager. When this returns the server answers requests (and
-    /// `/readyz`); the controllers start acting once their caches have synced.
+    /// Opens the store, loads (or creates) the cluster credentials in `DATA_DIR/pki`,
+    /// builds the API server on the store with authentication, RBAC and admission (its
+    /// watch caches loaded, the bootstrap policy written), binds the listen address,
+    /// writes `DATA_DIR/kubeconfig` (the CA and the admin's client certificate), starts
+    /// serving HTTPS and starts the controller manager, the scheduler and the nodes. With
+    /// [`UpOptions::plain_http`] it serves plain HTTP without any of the security. When
+    /// this returns the server answers requests (and `/readyz`); the controllers start
+    /// acting once their caches have synced.
     pub async fn start(options: &UpOptions) -> Result<Cluster, UpError> {
         std::fs::create_dir_all(&options.data_dir)
             .map_err(|source| UpError::DataDir { path: options.data_dir.clone(), source })?;
@@ -270,48 +310,83 @@ impl Cluster {
             .open(&options.data_dir)
             .await
             .map_err(|source| UpError::Store { store: options.store.clone(), source })?;
-        // `pods/log` is served by the node the pod runs on.
-        let registry = NodeRegistry::new();
-        let api = ApiServer::builder()
-            .store(Arc::clone(&store))
-            .node_proxy(Arc::new(NodeLogProxy::new(registry.clone())))
-            .build()
-            .await?;
         let listener = TcpListener::bind(&options.listen)
             .await
             .map_err(|source| UpError::Listen { listen: options.listen.clone(), source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| UpError::Listen { listen: options.listen.clone(), source })?;
-        let server_url = kubeconfig::server_url("http", addr);
+        let security = if options.plain_http {
+            None
+        } else {
+            let hosts = vec![addr.ip().to_string()];
+            let audit = options.audit_policy.as_deref();
+            Some(ClusterSecurity::open(&options.data_dir, hosts, Arc::clone(&store), audit)?)
+        };
+        // `pods/log` is served by the node the pod runs on.
+        let registry = NodeRegistry::new();
+        let mut builder = ApiServer::builder()
+            .store(Arc::clone(&store))
+            .node_proxy(Arc::new(NodeLogProxy::new(registry.clone())));
+        if let Some(security) = &security {
+            builder = security.configure(builder);
+        }
+        let api = builder.build().await?;
+        if let Some(security) = &security {
+            security.start(&api).await?;
+        }
         let kubeconfig = options.data_dir.join("kubeconfig");
-        kubeconfig::write(&kubeconfig, &server_url)
-            .map_err(|source| UpError::Kubeconfig { path: kubeconfig.clone(), source })?;
+        let (server_url, written) = match &security {
+            Some(security) => {
+                let url = kubeconfig::server_url("https", addr);
+                let written = security.write_kubeconfig(&kubeconfig, &url);
+                (url, written)
+            }
+            None => {
+                let url = kubeconfig::server_url("http", addr);
+                let written = kubeconfig::write(&kubeconfig, &url);
+                (url, written)
+            }
+        };
+        written.map_err(|source| UpError::Kubeconfig { path: kubeconfig.clone(), source })?;
 
         let (stop, stopped) = oneshot::channel::<()>();
-        // The API server applies request deadlines itself (60 s, or `?timeout=`).
-        let service = api.clone();
-        let watches = api.clone();
-        let serving = tokio::spawn(serve::serve(listener, service, PlainTcp, async move {
-            // Either an explicit stop or the Cluster being dropped.
-            let _ = stopped.await;
-            // End every watch first so their connections can finish gracefully.
-            watches.shutdown();
-        }));
+        let serving = match &security {
+            Some(security) => match security.audit() {
+                Some(audit) => {
+                    let audited = audit.service(api.clone());
+                    spawn_serving(listener, audited, &api, security.acceptor(), stopped)
+                }
+                None => spawn_serving(listener, api.clone(), &api, security.acceptor(), stopped),
+            },
+            None => spawn_serving(listener, api.clone(), &api, PlainTcp, stopped),
+        };
         let compaction = Shutdown::new();
         let compactor = (
             compaction.clone(),
             start_compactor(Arc::clone(&store), options.compaction_interval, compaction),
         );
         let identity = identity();
-        let controllers = start_controller_manager(&api, &identity);
-        let scheduler = start_scheduler(&api, &identity);
+        let clients = Clients::new(&api, security.as_ref());
+        let controllers = start_controller_manager(ControllerManagerConfig {
+            clients: clients.clone(),
+            ca_bundle: security.as_ref().map(|s| Arc::from(s.ca_pem())),
+            identity: identity.clone(),
+        });
+        let scheduler = start_scheduler(&clients, &identity);
         let nodes = if options.nodes == 0 {
             None
         } else {
-            let client = client::in_process(api.clone(), "default");
+            let client = clients.client(Identity::Admin, "default");
             let root = options.data_dir.join("nodes");
-            Some(SimCluster::builder(client, root, options.nodes).registry(registry).start().await?)
+            let mut nodes = SimCluster::builder(client, root, options.nodes).registry(registry);
+            if clients.secure() {
+                let clients = clients.clone();
+                nodes = nodes.node_clients(Arc::new(move |node: &str| {
+                    clients.client(Identity::Node(node), "default")
+                }));
+            }
+            Some(nodes.start().await?)
         };
         Ok(Cluster {
             addr,
@@ -319,6 +394,8 @@ impl Cluster {
             kubeconfig,
             store,
             api,
+            clients,
+            security,
             stop,
             serving,
             controllers,
@@ -348,9 +425,26 @@ impl Cluster {
         &self.store
     }
 
-    /// The API server (for in-process clients).
+    /// The API server (for in-process clients; on a secure cluster a request without an
+    /// in-process identity is anonymous and refused: use [`Cluster::client`]).
     pub fn api(&self) -> &ApiServer {
         &self.api
+    }
+
+    /// An in-process client of the cluster in `namespace`, acting as the cluster admin
+    /// (`system:masters`).
+    pub fn client(&self, namespace: &str) -> kube::Client {
+        self.clients.client(Identity::Admin, namespace)
+    }
+
+    /// Whether the cluster serves HTTPS with authentication, RBAC and admission.
+    pub fn is_secure(&self) -> bool {
+        self.security.is_some()
+    }
+
+    /// The cluster CA bundle (PEM), on a secure cluster.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.security.as_ref().map(ClusterSecurity::ca_pem)
     }
 
     /// Stops the nodes, the scheduler and the controller manager (their Leases
@@ -370,6 +464,38 @@ impl Cluster {
             Ok(result) => result.map_err(UpError::Serve),
             Err(join) => Err(UpError::Serve(io::Error::other(join))),
         };
+        if let Some(security) = &self.security {
+            security.shutdown().await;
+        }
         managed.and(served)
     }
+}
+
+/// Serves `service` (the API server `api`, perhaps audited) on `listener` through
+/// `acceptor` until `stopped` fires (or its sender is dropped with the [`Cluster`]); then
+/// every watch of `api` ends first so that connections can finish gracefully. The API
+/// server applies request deadlines itself (60 s, or `?timeout=`).
+fn spawn_serving<S, A>(
+    listener: TcpListener,
+    service: S,
+    api: &ApiServer,
+    acceptor: A,
+    stopped: oneshot::Receiver<()>,
+) -> JoinHandle<io::Result<()>>
+where
+    S: tower::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<capstan_apiserver_core::server::Body>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    A: Acceptor,
+{
+    let watches = api.clone();
+    tokio::spawn(serve::serve(listener, service, acceptor, async move {
+        let _ = stopped.await;
+        watches.shutdown();
+    }))
 }

@@ -1,4 +1,4 @@
-//! `capstan up` end to end over loopback HTTP: readiness, the kubeconfig, clean stop, and a restart on the same data directory keeping every object.
+//! `capstan up` end to end over loopback: HTTPS with the admin kubeconfig, anonymous requests refused, least-privilege components, credentials kept across restarts; plain HTTP readiness, clean stop and a restart keeping every object; and the kubectl flows (deployments, scaling, garbage collection, namespaces, `-o wide`, replacement, drain, Jobs, logs) on the secure cluster.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -8,6 +8,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const DEADLINE: Duration = Duration::from_secs(30);
+
+/// `capstan up` options for a cluster in `dir/data` on a free loopback port.
+fn options(dir: &std::path::Path, store: StoreChoice, nodes: usize, plain_http: bool) -> UpOptions {
+    UpOptions {
+        data_dir: dir.join("data"),
+        listen: "127.0.0.1:0".into(),
+        store,
+        nodes,
+        compaction_interval: capstan::up::COMPACTION_INTERVAL,
+        plain_http,
+        audit_policy: None,
+    }
+}
 
 /// One HTTP/1.1 request with `Connection: close`; returns the status code and body.
 async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
@@ -33,16 +46,20 @@ async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, S
     (code, body)
 }
 
+/// Sends `request` over a plain TCP connection and returns whatever comes back before the
+/// server closes it (or the deadline).
+async fn raw_answer(addr: SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(DEADLINE, stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_serves_writes_a_kubeconfig_and_keeps_objects_across_restarts() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let options = UpOptions {
-        data_dir: dir.path().join("data"),
-        listen: "127.0.0.1:0".into(),
-        store: StoreChoice::Sqlite,
-        nodes: 0,
-        compaction_interval: capstan::up::COMPACTION_INTERVAL,
-    };
+    let options = options(dir.path(), StoreChoice::Sqlite, 0, true);
 
     let cluster = Cluster::start(&options).await.expect("capstan up starts");
     let addr = cluster.addr();
@@ -127,16 +144,181 @@ where
     }
 }
 
+/// `kubectl auth can-i VERB RESOURCE --as USER` (with extra args): "yes" or "no".
+async fn can_i(kubeconfig: &std::path::Path, user: &str, args: &[&str]) -> String {
+    let mut all = vec!["auth", "can-i"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--as", user]);
+    let (_, out, err) = kubectl(kubeconfig, &all).await;
+    let answer = out.trim().to_string();
+    assert!(answer == "yes" || answer == "no", "kubectl {all:?}: {out} {err}");
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_serves_https_to_the_admin_only_and_runs_every_component_with_least_privilege() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let policy = dir.path().join("audit-policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n",
+    )
+    .expect("write the audit policy");
+    let options = UpOptions {
+        audit_policy: Some(policy),
+        ..options(dir.path(), StoreChoice::Sqlite, 1, false)
+    };
+    let cluster = Cluster::start(&options).await.expect("capstan up starts");
+    assert!(cluster.is_secure());
+    let addr = cluster.addr();
+    assert_eq!(cluster.server_url(), format!("https://{addr}"));
+    let kc = cluster.kubeconfig().to_path_buf();
+    let text = std::fs::read_to_string(&kc).expect("kubeconfig written");
+    for field in ["certificate-authority-data", "client-certificate-data", "client-key-data"] {
+        assert!(text.contains(field), "{field} missing from {text}");
+    }
+    let ca = cluster.ca_pem().expect("a secure cluster has a CA").to_string();
+
+    // The admin's kubeconfig works; plain HTTP on the same port does not.
+    let (ok, out, err) = kubectl(&kc, &["get", "namespaces", "-o", "name"]).await;
+    assert!(ok && out.contains("namespace/kube-system"), "{out} {err}");
+    let answer = raw_answer(addr, "GET /api/v1/namespaces HTTP/1.1\r\nHost: c\r\n\r\n").await;
+    assert!(!answer.starts_with("HTTP/1.1 200"), "plain HTTP must not be served: {answer}");
+
+    // With credentials the cluster does not know (CA trusted, no client certificate, a
+    // made-up bearer token): 401 Unauthorized.
+    let ca_file = dir.path().join("ca.crt");
+    std::fs::write(&ca_file, &ca).expect("write CA");
+    let anonymous = dir.path().join("anonymous.kubeconfig");
+    let config = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    certificate-authority: {}\n\
+         users:\n- name: u\n  user:\n    token: not-a-token-of-this-cluster\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n",
+        cluster.server_url(),
+        ca_file.display()
+    );
+    std::fs::write(&anonymous, config).expect("write kubeconfig");
+    let (ok, out, err) = kubectl(&anonymous, &["get", "pods"]).await;
+    assert!(!ok, "a request with an unknown token was allowed: {out}");
+    assert!(err.contains("Unauthorized") || err.contains("must be logged in"), "{err}");
+
+    // Each component holds only its own role.
+    let rs = "system:serviceaccount:kube-system:replicaset-controller";
+    assert_eq!(can_i(&kc, rs, &["create", "pods", "-n", "default"]).await, "yes");
+    assert_eq!(can_i(&kc, rs, &["update", "replicasets/status", "-n", "default"]).await, "yes");
+    assert_eq!(can_i(&kc, rs, &["get", "secrets", "-n", "default"]).await, "no");
+    assert_eq!(can_i(&kc, rs, &["delete", "nodes"]).await, "no");
+    let scheduler = "system:kube-scheduler";
+    assert_eq!(
+        can_i(&kc, scheduler, &["create", "pods", "--subresource=binding", "-n", "default"]).await,
+        "yes"
+    );
+    assert_eq!(can_i(&kc, scheduler, &["create", "deployments", "-n", "default"]).await, "no");
+    assert_eq!(
+        can_i(&kc, "system:kube-controller-manager", &["list", "secrets", "-A"]).await,
+        "yes"
+    );
+    assert_eq!(
+        can_i(&kc, "system:kube-controller-manager", &["create", "pods", "-n", "default"]).await,
+        "no"
+    );
+
+    // The node registered as system:node:node-1, and the root-CA publisher put the CA in
+    // every namespace.
+    wait_until("node-1 registered", || async {
+        let (ok, out, _) = kubectl(&kc, &["get", "node", "node-1", "-o", "name"]).await;
+        ok && out.trim() == "node/node-1"
+    })
+    .await;
+    wait_until("kube-root-ca.crt published", || async {
+        let (ok, out, _) = kubectl(
+            &kc,
+            &[
+                "get",
+                "configmap",
+                "kube-root-ca.crt",
+                "-n",
+                "default",
+                "-o",
+                "jsonpath={.data.ca\\.crt}",
+            ],
+        )
+        .await;
+        ok && out.trim() == ca.trim()
+    })
+    .await;
+
+    // A pod gets a ServiceAccount token from the TokenRequest API through its node's own
+    // credentials, and runs.
+    wait_until("the default ServiceAccount exists", || async {
+        let (ok, _, _) = kubectl(&kc, &["get", "serviceaccount", "default", "-o", "name"]).await;
+        ok
+    })
+    .await;
+    let (ok, _, err) = kubectl(&kc, &["run", "tokened", "--image=nginx"]).await;
+    assert!(ok, "{err}");
+    wait_until("the pod with a projected token runs", || async {
+        let (ok, out, _) =
+            kubectl(&kc, &["get", "pod", "tokened", "-o", "jsonpath={.status.phase}"]).await;
+        ok && out.trim() == "Running"
+    })
+    .await;
+    let (ok, out, err) =
+        kubectl(&kc, &["get", "pod", "tokened", "-o", "jsonpath={.spec.volumes[*].name}"]).await;
+    assert!(ok && out.contains("kube-api-access-"), "projected token volume: {out} {err}");
+
+    // The audit log shows each component acting as itself, and none of them refused.
+    let audit = std::fs::read_to_string(options.data_dir.join("audit.log")).expect("audit log");
+    let events: Vec<serde_json::Value> =
+        audit.lines().map(|l| serde_json::from_str(l).expect("an audit event per line")).collect();
+    let did = |user: &str, verb: &str, resource: &str, subresource: &str| {
+        events.iter().any(|e| {
+            e["user"]["username"] == user
+                && e["verb"] == verb
+                && e["objectRef"]["resource"] == resource
+                && e["objectRef"]["subresource"].as_str().unwrap_or("") == subresource
+                && e["responseStatus"]["code"].as_u64().is_some_and(|c| c < 300)
+        })
+    };
+    assert!(did("system:kube-scheduler", "create", "pods", "binding"), "scheduler binding");
+    assert!(did("system:node:node-1", "patch", "pods", "status"), "kubelet pod status");
+    assert!(did("system:node:node-1", "create", "serviceaccounts", "token"), "kubelet token");
+    assert!(
+        did("system:serviceaccount:kube-system:root-ca-cert-publisher", "create", "configmaps", ""),
+        "root-CA publisher"
+    );
+    assert!(did("system:kube-controller-manager", "watch", "pods", ""), "shared informers");
+    let refused: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["user"]["username"].as_str().is_some_and(|u| u.starts_with("system:")))
+        .filter(|e| e["annotations"]["authorization.k8s.io/decision"] == "forbid")
+        .collect();
+    let decided = events
+        .iter()
+        .filter(|e| e["annotations"]["authorization.k8s.io/decision"] == "allow")
+        .count();
+    assert!(decided > 0, "audit events carry the authorization decision");
+    assert!(refused.is_empty(), "components were refused: {refused:#?}");
+
+    tokio::time::timeout(DEADLINE, cluster.stop())
+        .await
+        .expect("stops in time")
+        .expect("clean stop");
+
+    // A restart reuses the CA and the admin credentials.
+    let cluster = Cluster::start(&options).await.expect("capstan up restarts");
+    assert_eq!(cluster.ca_pem(), Some(ca.as_str()), "the CA changed across a restart");
+    let (ok, out, err) = kubectl(&kc, &["get", "pod", "tokened", "-o", "name"]).await;
+    assert!(ok && out.trim() == "pod/tokened", "{out} {err}");
+    tokio::time::timeout(DEADLINE, cluster.stop())
+        .await
+        .expect("stops in time")
+        .expect("clean stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_deployments_scale_and_are_garbage_collected_and_namespaces_go_away() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let options = UpOptions {
-        data_dir: dir.path().join("data"),
-        listen: "127.0.0.1:0".into(),
-        store: StoreChoice::Memory,
-        nodes: 3,
-        compaction_interval: capstan::up::COMPACTION_INTERVAL,
-    };
+    let options = options(dir.path(), StoreChoice::Memory, 3, false);
     let cluster = Cluster::start(&options).await.expect("capstan up starts");
     let kc = cluster.kubeconfig().to_path_buf();
 
@@ -352,13 +534,7 @@ async fn wait_running(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_wide_replacement_drain_jobs_and_logs() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let options = UpOptions {
-        data_dir: dir.path().join("data"),
-        listen: "127.0.0.1:0".into(),
-        store: StoreChoice::Memory,
-        nodes: 3,
-        compaction_interval: capstan::up::COMPACTION_INTERVAL,
-    };
+    let options = options(dir.path(), StoreChoice::Memory, 3, false);
     let cluster = Cluster::start(&options).await.expect("capstan up starts");
     let kc = cluster.kubeconfig().to_path_buf();
 

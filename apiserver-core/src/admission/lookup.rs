@@ -1,9 +1,16 @@
 //! [`Caches`]: what admission plugins read — objects from the API server's watch caches (no list per request), attached once the server is built.
+//!
+//! [`Caches::list`] parses a resource's objects once per change: the parsed form is kept
+//! under the list's fingerprint (how many objects, and the newest revision among them —
+//! a later change always adds a newer revision or removes one), so a create that looks
+//! for quotas, limit ranges, policies or webhooks parses nothing when those did not
+//! change, and an empty resource costs one cache lookup.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use capstan_api_types::GroupVersionResource;
+use parking_lot::Mutex;
+
 use capstan_store::Storage;
 use serde_json::Value;
 
@@ -13,14 +20,25 @@ use crate::watch_cache::WatchCache;
 
 struct Attached {
     store: Arc<dyn Storage>,
-    caches: HashMap<GroupVersionResource, Arc<WatchCache>>,
+    /// By group, then plural.
+    caches: HashMap<String, HashMap<String, Arc<WatchCache>>>,
 }
+
+/// Which list a parsed form belongs to: group, plural, namespace (`None`: all).
+type ListKey = (String, String, Option<String>);
+
+/// A list's fingerprint (object count, newest revision) and its objects parsed.
+type ParsedList = ((usize, i64), Arc<Vec<Value>>);
+
+/// How many parsed lists are kept (all are dropped when more are needed).
+const PARSED_CAPACITY: usize = 1024;
 
 /// The watch caches admission reads, shared by every plugin. Empty (every read finds
 /// nothing) until [`Caches::attach`] is called with the built server.
 #[derive(Clone, Default)]
 pub struct Caches {
     attached: Arc<OnceLock<Attached>>,
+    parsed: Arc<Mutex<HashMap<ListKey, ParsedList>>>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -38,13 +56,13 @@ impl Caches {
     /// Takes the watch caches of every served resource from `server` (the first call
     /// wins).
     pub fn attach(&self, server: &ApiServer) {
-        let caches = capstan_api_types::catalogue::all()
-            .iter()
-            .filter_map(|info| {
-                let gvr = info.gvr();
-                server.watch_cache(&gvr).map(|c| (gvr, c))
-            })
-            .collect();
+        let mut caches: HashMap<String, HashMap<String, Arc<WatchCache>>> = HashMap::new();
+        for info in capstan_api_types::catalogue::all() {
+            let gvr = info.gvr();
+            if let Some(cache) = server.watch_cache(&gvr) {
+                caches.entry(gvr.group).or_default().entry(gvr.resource).or_insert(cache);
+            }
+        }
         let _ = self.attached.set(Attached { store: server.store().clone(), caches });
     }
 
@@ -55,12 +73,7 @@ impl Caches {
 
     /// The cache of one resource (by group and plural; any served version).
     pub fn cache(&self, group: &str, plural: &str) -> Option<&Arc<WatchCache>> {
-        let attached = self.attached.get()?;
-        attached
-            .caches
-            .iter()
-            .find(|(g, _)| g.group == group && g.resource == plural)
-            .map(|(_, c)| c)
+        self.attached.get()?.caches.get(group)?.get(plural)
     }
 
     /// The store (for plugins that write, such as quota charging).
@@ -105,22 +118,39 @@ impl Caches {
     }
 
     /// Every object of a resource (in `namespace`, or all for `None`) as the
-    /// cache has it now, with the cache's revision.
+    /// cache has it now, with the cache's revision. The objects are parsed once per
+    /// change of the list (see the [module documentation](self)).
     pub async fn list(
         &self,
         group: &str,
         plural: &str,
         namespace: Option<&str>,
-    ) -> (Vec<Value>, i64) {
-        let Some(cache) = self.cache(group, plural) else { return (Vec::new(), 0) };
+    ) -> (Arc<Vec<Value>>, i64) {
+        static EMPTY: OnceLock<Arc<Vec<Value>>> = OnceLock::new();
+        let empty = || EMPTY.get_or_init(Arc::default).clone();
+        let Some(cache) = self.cache(group, plural) else { return (empty(), 0) };
         let options = ListOptions { resource_version: Some("0".into()), ..ListOptions::default() };
-        match cache.list(namespace, &options).await {
-            Ok(page) => (
-                page.items.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect(),
-                page.revision,
-            ),
-            Err(_) => (Vec::new(), 0),
+        let Ok(page) = cache.list(namespace, &options).await else { return (empty(), 0) };
+        if page.items.is_empty() {
+            return (empty(), page.revision);
         }
+        let fingerprint =
+            (page.items.len(), page.items.iter().map(|o| o.revision).max().unwrap_or(0));
+        let key = (group.to_string(), plural.to_string(), namespace.map(str::to_string));
+        if let Some((seen, parsed)) = self.parsed.lock().get(&key)
+            && *seen == fingerprint
+        {
+            return (parsed.clone(), page.revision);
+        }
+        let parsed: Arc<Vec<Value>> = Arc::new(
+            page.items.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect(),
+        );
+        let mut kept = self.parsed.lock();
+        if kept.len() >= PARSED_CAPACITY {
+            kept.clear();
+        }
+        kept.insert(key, (fingerprint, parsed.clone()));
+        (parsed, page.revision)
     }
 
     /// The labels of a namespace (from the cache, else the store).

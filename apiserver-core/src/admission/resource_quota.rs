@@ -181,7 +181,8 @@ impl ResourceQuotaAdmission {
     /// Current usage of `keys` in `namespace`, counted from the watch caches.
     async fn count_usage(&self, namespace: &str, keys: &[String]) -> Usage {
         let mut out = Usage::new();
-        let mut by_resource: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
+        let mut by_resource: BTreeMap<(String, String), std::sync::Arc<Vec<Value>>> =
+            BTreeMap::new();
         for key in keys {
             let (group, resource) = match key.strip_prefix("count/") {
                 Some(gr) => match gr.split_once('.') {
@@ -210,7 +211,7 @@ impl ResourceQuotaAdmission {
             }
             let items = &by_resource[&slot];
             let mut total = Quantity::zero();
-            for item in items {
+            for item in items.iter() {
                 let phase = item.pointer("/status/phase").and_then(Value::as_str);
                 if resource == "pods" && matches!(phase, Some("Succeeded" | "Failed")) {
                     continue;
@@ -318,13 +319,13 @@ impl ValidatingAdmission for ResourceQuotaAdmission {
         let delta = usage_of(&attrs.info.api_group, &attrs.info.resource, object);
         // Check every quota first, then charge them one by one (each re-checked under
         // its compare-and-swap).
-        for q in &quotas {
+        for q in quotas.iter() {
             self.charge(attrs, object, &namespace, meta(q, "name"), &delta, false).await?;
         }
         if attrs.dry_run {
             return Ok(());
         }
-        for q in &quotas {
+        for q in quotas.iter() {
             self.charge(attrs, object, &namespace, meta(q, "name"), &delta, true).await?;
         }
         Ok(())

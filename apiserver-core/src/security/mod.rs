@@ -18,11 +18,14 @@
 //!   anonymous, in-process identities); [`impersonation`]: `Impersonate-*` headers;
 //! - [`authz`]: union and privileged-group authorizers; [`rbac`]: RBAC with its index,
 //!   escalation check, bootstrap policy and aggregation; [`node`]: the Node authorizer;
-//! - [`lookup`]: single-object reads for token and node checks.
+//! - [`lookup`]: single-object reads for token and node checks; `follow`: a watch cache
+//!   followed into an in-memory index (RBAC index, node graph) with a position callers
+//!   can wait for.
 
 pub mod authn;
 pub mod authz;
 pub mod der;
+pub(crate) mod follow;
 pub mod impersonation;
 pub mod jwt;
 pub mod kubeconfig;

@@ -7,16 +7,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::{FutureExt, StreamExt};
 use parking_lot::RwLock;
 use serde_json::Value;
 use tokio::sync::watch;
 
+use super::follow::{self, Position, Sink};
 use super::lookup::ObjectLookup;
-use crate::request::{ListOptions, RequestInfo};
+use crate::request::RequestInfo;
 use crate::server::auth::{Authorizer, Decision, SubjectRules, UserInfo};
 use crate::watch_cache::{CacheEvent, CachedObject, WatchCache};
 
@@ -137,7 +136,13 @@ pub struct NodeAuthorizer {
     graph: Arc<RwLock<Graph>>,
     lookup: ObjectLookup,
     stop: watch::Sender<bool>,
+    /// The pods cache followed and how far the graph has applied it (set by `start`).
+    followed: Arc<std::sync::OnceLock<(Arc<WatchCache>, Arc<Position>)>>,
 }
+
+/// How long a request that the graph would refuse waits for the graph to catch up with
+/// the pods written before it (a kubelet acts on a pod as soon as its watch shows it).
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl std::fmt::Debug for NodeAuthorizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -148,12 +153,20 @@ impl std::fmt::Debug for NodeAuthorizer {
 impl NodeAuthorizer {
     /// An authorizer with an empty graph; PersistentVolume checks read claims via `lookup`.
     pub fn new(lookup: ObjectLookup) -> Self {
-        NodeAuthorizer { graph: Arc::default(), lookup, stop: watch::channel(false).0 }
+        NodeAuthorizer {
+            graph: Arc::default(),
+            lookup,
+            stop: watch::channel(false).0,
+            followed: Arc::default(),
+        }
     }
 
     /// Follows the pods watch cache.
     pub fn start(&self, pods: Arc<WatchCache>) {
-        tokio::spawn(follow(self.graph.clone(), pods, self.stop.subscribe()));
+        let feed = GraphFeed(self.graph.clone());
+        let position = Arc::new(Position::default());
+        let _ = self.followed.set((pods.clone(), position.clone()));
+        tokio::spawn(follow::follow(pods, feed, position, self.stop.subscribe()));
     }
 
     /// Stops following the pods.
@@ -167,6 +180,20 @@ impl NodeAuthorizer {
             .pods
             .get(&(namespace.to_string(), name.to_string()))
             .is_some_and(|p| p.node == node)
+    }
+
+    /// Whether `info` reads, deletes or updates the status of one pod the graph does not
+    /// have.
+    fn about_a_missing_pod(&self, info: &RequestInfo) -> bool {
+        let one_pod = info.api_group.is_empty()
+            && info.resource == "pods"
+            && !info.name.is_empty()
+            && matches!(
+                (info.verb.as_str(), info.subresource.as_str()),
+                ("get" | "delete", "") | ("get" | "update" | "patch", "status")
+            );
+        one_pod
+            && !self.graph.read().pods.contains_key(&(info.namespace.clone(), info.name.clone()))
     }
 
     fn referenced(&self, node: &str, namespace: &str, pick: impl Fn(&PodRefs) -> bool) -> bool {
@@ -202,7 +229,38 @@ fn allow_if(condition: bool) -> Decision {
 
 #[async_trait]
 impl Authorizer for NodeAuthorizer {
+    /// Decides from the graph; a request the graph would refuse is decided again once the
+    /// graph has applied every pod written before the request, so a kubelet acting on a
+    /// pod it has just been bound is not refused because the graph lagged.
     async fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
+        let first = self.decide(user, info).await;
+        if first == Decision::Allow || node_name(user).is_none() || !info.is_resource_request {
+            return first;
+        }
+        let Some((pods, position)) = self.followed.get() else { return first };
+        let deadline = tokio::time::Instant::now() + CATCH_UP;
+        if !position.reach(pods, pods.revision(), deadline).await {
+            return first;
+        }
+        let second = self.decide(user, info).await;
+        if second == Decision::NoOpinion && self.about_a_missing_pod(info) {
+            // The pod does not exist (the graph has every pod written before this
+            // request): let the request through to its 404, as Kubernetes answers a
+            // kubelet asking after a pod that is gone.
+            return Decision::Allow;
+        }
+        second
+    }
+
+    fn rules_for(&self, user: &UserInfo, _namespace: &str) -> Option<SubjectRules> {
+        // A node's permissions depend on the objects of each request: not enumerable.
+        if node_name(user).is_some() { None } else { Some(SubjectRules::default()) }
+    }
+}
+
+impl NodeAuthorizer {
+    /// The decision the graph gives now.
+    async fn decide(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
         let Some(node) = node_name(user) else { return Decision::NoOpinion };
         if !info.is_resource_request {
             return Decision::NoOpinion;
@@ -263,11 +321,6 @@ impl Authorizer for NodeAuthorizer {
             _ => Decision::NoOpinion,
         }
     }
-
-    fn rules_for(&self, user: &UserInfo, _namespace: &str) -> Option<SubjectRules> {
-        // A node's permissions depend on the objects of each request: not enumerable.
-        if node_name(user).is_some() { None } else { Some(SubjectRules::default()) }
-    }
 }
 
 fn apply(graph: &mut Graph, object: &CachedObject, deleted: bool) {
@@ -282,59 +335,27 @@ fn apply(graph: &mut Graph, object: &CachedObject, deleted: bool) {
     }
 }
 
-async fn follow(
-    graph: Arc<RwLock<Graph>>,
-    cache: Arc<WatchCache>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut from: Option<i64> = None;
-    loop {
-        if *stop.borrow() {
-            return;
+/// The graph as a follower of the pods watch cache.
+struct GraphFeed(Arc<RwLock<Graph>>);
+
+impl Sink for GraphFeed {
+    fn reset(&self, objects: &[Arc<CachedObject>]) {
+        let mut fresh = Graph::default();
+        for object in objects {
+            apply(&mut fresh, object, false);
         }
-        let revision = match from {
-            Some(r) => r,
-            None => match cache.list(None, &ListOptions::default()).await {
-                Ok(page) => {
-                    let mut fresh = Graph::default();
-                    for object in &page.items {
-                        apply(&mut fresh, object, false);
-                    }
-                    *graph.write() = fresh;
-                    page.revision
-                }
-                Err(_) => {
-                    tokio::select! { _ = stop.changed() => return, () = tokio::time::sleep(Duration::from_millis(200)) => {} }
-                    continue;
-                }
-            },
-        };
-        let options = ListOptions {
-            watch: true,
-            resource_version: Some(revision.to_string()),
-            ..ListOptions::default()
-        };
-        let Ok(mut events) = cache.watch(None, &options) else {
-            from = None;
-            continue;
-        };
-        from = Some(revision);
-        loop {
-            let event = tokio::select! { _ = stop.changed() => return, e = events.next() => e };
-            let Some(event) = event else { break };
-            let mut g = graph.write();
-            let mut next = Some(event);
-            while let Some(event) = next {
-                from = Some(from.unwrap_or(0).max(event.revision()));
-                match &event {
-                    CacheEvent::Added(o) | CacheEvent::Modified(o) => apply(&mut g, o, false),
-                    CacheEvent::Deleted(o) => apply(&mut g, o, true),
-                    _ => {}
-                }
-                next = events.next().now_or_never().flatten();
+        *self.0.write() = fresh;
+    }
+
+    fn apply(&self, events: &[CacheEvent]) {
+        let mut graph = self.0.write();
+        for event in events {
+            match event {
+                CacheEvent::Added(o) | CacheEvent::Modified(o) => apply(&mut graph, o, false),
+                CacheEvent::Deleted(o) => apply(&mut graph, o, true),
+                CacheEvent::Bookmark(_) | CacheEvent::InitialEventsEnd(_) => {}
             }
         }
-        tokio::select! { _ = stop.changed() => return, () = tokio::time::sleep(Duration::from_millis(200)) => {} }
     }
 }
 

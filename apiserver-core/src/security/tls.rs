@@ -44,6 +44,43 @@ pub enum TlsError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCertificates(pub Arc<Vec<CertificateDer<'static>>>);
 
+/// What an authenticator concluded about a connection's [`ClientCertificates`]: one slot
+/// per connection, in the extensions of each of its requests next to the chain (a
+/// connection's client certificate cannot change), so the x509 authenticator verifies a
+/// connection's chain once instead of hashing it on every request.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionVerdict(Arc<parking_lot::Mutex<Option<Verdict>>>);
+
+/// One remembered verdict: which authenticator reached it, when, and the outcome.
+#[derive(Debug, Clone)]
+pub(crate) struct Verdict {
+    /// The authenticator's identity (verdicts of another CA do not count).
+    pub(crate) authenticator: u64,
+    /// When the chain was verified (verdicts expire).
+    pub(crate) at: std::time::Instant,
+    /// The user, or why the chain was refused.
+    pub(crate) outcome: Result<crate::server::auth::UserInfo, String>,
+}
+
+impl ConnectionVerdict {
+    /// The verdict of `authenticator` if it is younger than `ttl`.
+    pub(crate) fn get(
+        &self,
+        authenticator: u64,
+        ttl: std::time::Duration,
+    ) -> Option<Result<crate::server::auth::UserInfo, String>> {
+        let slot = self.0.lock();
+        slot.as_ref()
+            .filter(|v| v.authenticator == authenticator && v.at.elapsed() < ttl)
+            .map(|v| v.outcome.clone())
+    }
+
+    /// Remembers a verdict for the rest of the connection.
+    pub(crate) fn set(&self, verdict: Verdict) {
+        *self.0.lock() = Some(verdict);
+    }
+}
+
 /// The crypto provider every Capstan TLS configuration uses (ring).
 pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -157,7 +194,8 @@ pub fn server_config(
 pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The HTTPS [`Acceptor`]: a TLS handshake on each connection; the client's
-/// certificates, if any, become a [`ClientCertificates`] extension.
+/// certificates, if any, become a [`ClientCertificates`] extension (with the
+/// connection's [`ConnectionVerdict`] slot).
 #[derive(Clone)]
 pub struct TlsAcceptor {
     acceptor: tokio_rustls::TlsAcceptor,
@@ -193,6 +231,7 @@ impl Acceptor for TlsAcceptor {
         {
             let owned = certs.iter().map(|c| c.clone().into_owned()).collect();
             extensions.insert(ClientCertificates(Arc::new(owned)));
+            extensions.insert(ConnectionVerdict::default());
         }
         extensions
     }

@@ -48,8 +48,9 @@ tokio::task_local! {
 /// Adds an annotation to the current request's audit event (PodSecurity `audit`,
 /// policies with `Audit`). Dropped when the request is not audited.
 pub fn add_audit_annotation(key: impl Into<String>, value: impl Into<String>) {
-    let (key, value) = (key.into(), value.into());
     let _ = AUDIT_ANNOTATIONS.try_with(|a| {
+        // Converted only when audited: unaudited requests allocate nothing here.
+        let (key, value) = (key.into(), value.into());
         let mut a = a.lock();
         a.retain(|(k, _)| *k != key);
         a.push((key, value));

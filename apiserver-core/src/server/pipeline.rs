@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::{Method, Response};
 use http_body_util::{BodyExt, Limited};
 
+use super::admission::add_audit_annotation;
 use super::auth::{Decision, UserInfo};
 use super::{Body, Inner, MAX_REQUEST_BODY_BYTES, handlers, response};
 use crate::request::{Query, RequestInfo};
@@ -85,10 +86,21 @@ async fn authenticate(inner: &Inner, head: &http::request::Parts) -> Result<User
 }
 
 async fn authorize(inner: &Inner, user: &UserInfo, info: &RequestInfo) -> Result<(), ApiError> {
+    // The audit annotations Kubernetes records for every authorized request.
+    const DECISION: &str = "authorization.k8s.io/decision";
     match inner.authorizer.authorize(user, info).await {
-        Decision::Allow => Ok(()),
-        Decision::Deny(reason) => Err(ApiError::forbidden_request(&user.name, info, &reason)),
-        Decision::NoOpinion => Err(ApiError::forbidden_request(&user.name, info, "")),
+        Decision::Allow => {
+            add_audit_annotation(DECISION, "allow");
+            Ok(())
+        }
+        Decision::Deny(reason) => {
+            add_audit_annotation(DECISION, "forbid");
+            Err(ApiError::forbidden_request(&user.name, info, &reason))
+        }
+        Decision::NoOpinion => {
+            add_audit_annotation(DECISION, "forbid");
+            Err(ApiError::forbidden_request(&user.name, info, ""))
+        }
     }
 }
 

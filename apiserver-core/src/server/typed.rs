@@ -1,5 +1,7 @@
 //! Typed decoding of built-in kinds: the round trip through the `k8s-openapi` type that drops (and reports) unknown fields.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 use crate::status::ApiError;
@@ -7,7 +9,8 @@ use crate::status::ApiError;
 fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
     value: &Value,
 ) -> Result<Value, ApiError> {
-    let typed: T = serde_json::from_value(value.clone())
+    // Deserialized from the borrowed value: no copy of the object.
+    let typed = T::deserialize(value)
         .map_err(|e| ApiError::bad_request(format!("unable to decode object: {e}")))?;
     serde_json::to_value(&typed).map_err(ApiError::internal)
 }
@@ -94,17 +97,22 @@ pub fn decode(group: &str, kind: &str, value: &Value) -> Result<Decoded, ApiErro
     };
     let object = f(value)?;
     let mut unknown_fields = Vec::new();
-    diff(value, &object, "", &mut unknown_fields);
+    diff(value, &object, &mut String::new(), &mut unknown_fields);
     unknown_fields.sort();
     Ok(Decoded { object, unknown_fields })
 }
 
-fn diff(input: &Value, typed: &Value, path: &str, out: &mut Vec<String>) {
+/// Appends to `out` the paths of `input`'s fields that `typed` lacks. `path` is the
+/// current path, extended and restored in place (a path is copied only when reported).
+fn diff(input: &Value, typed: &Value, path: &mut String, out: &mut Vec<String>) {
     match (input, typed) {
         (Value::Object(i), Value::Object(t)) => diff_map(i, t, path, out),
         (Value::Array(i), Value::Array(t)) => {
+            let len = path.len();
             for (n, (a, b)) in i.iter().zip(t.iter()).enumerate() {
-                diff(a, b, &format!("{path}[{n}]"), out);
+                let _ = write!(path, "[{n}]");
+                diff(a, b, path, out);
+                path.truncate(len);
             }
         }
         _ => {}
@@ -114,33 +122,46 @@ fn diff(input: &Value, typed: &Value, path: &str, out: &mut Vec<String>) {
 fn diff_map(
     input: &Map<String, Value>,
     typed: &Map<String, Value>,
-    path: &str,
+    path: &mut String,
     out: &mut Vec<String>,
 ) {
+    let len = path.len();
     for (k, v) in input {
-        let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        push_key(path, k);
         match typed.get(k) {
-            Some(t) => diff(v, t, &child, out),
+            Some(t) => diff(v, t, path, out),
             None if v.is_null() => {}
-            None => out.push(child),
+            None => out.push(path.clone()),
         }
+        path.truncate(len);
     }
+}
+
+/// Extends a `.`-joined path by `key`.
+fn push_key(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(key);
 }
 
 /// Duplicate keys in a JSON document's objects, as `.`-joined paths (best effort: the
 /// paths of the first 100).
 pub fn duplicate_fields(bytes: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
+    let mut path = String::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let _ = serde::de::DeserializeSeed::deserialize(
-        DupSeed { path: String::new(), out: &mut out },
+        DupSeed { path: &mut path, out: &mut out },
         &mut de,
     );
     out
 }
 
+/// One value of the document; `path` is its path, extended and restored in place by the
+/// values below it.
 struct DupSeed<'a> {
-    path: String,
+    path: &'a mut String,
     out: &'a mut Vec<String>,
 }
 
@@ -175,27 +196,30 @@ impl<'de> serde::de::Visitor<'de> for DupSeed<'_> {
         Ok(())
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let len = self.path.len();
         let mut i = 0;
-        while seq
-            .next_element_seed(DupSeed {
-                path: format!("{}[{i}]", self.path),
-                out: &mut *self.out,
-            })?
-            .is_some()
-        {
+        loop {
+            let _ = write!(self.path, "[{i}]");
+            let next =
+                seq.next_element_seed(DupSeed { path: &mut *self.path, out: &mut *self.out });
+            self.path.truncate(len);
+            if next?.is_none() {
+                return Ok(());
+            }
             i += 1;
         }
-        Ok(())
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let len = self.path.len();
         let mut seen = std::collections::HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            let child =
-                if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
+            push_key(self.path, &key);
             if !seen.insert(key) && self.out.len() < 100 {
-                self.out.push(child.clone());
+                self.out.push(self.path.clone());
             }
-            map.next_value_seed(DupSeed { path: child, out: &mut *self.out })?;
+            let value = map.next_value_seed(DupSeed { path: &mut *self.path, out: &mut *self.out });
+            self.path.truncate(len);
+            value?;
         }
         Ok(())
     }
@@ -220,6 +244,10 @@ mod tests {
             vec!["spec.containers[0].nope"]
         );
         assert_eq!(duplicate_fields(br#"{"a":1,"b":{"c":1,"c":2},"a":3}"#), vec!["b.c", "a"]);
+        assert_eq!(
+            duplicate_fields(br#"{"l":[{"x":1},{"x":1,"y":[{"z":1,"z":2}],"x":2}],"m":{"n":1}}"#),
+            vec!["l[1].y[0].z", "l[1].x"]
+        );
         let bad = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": "x"}});
         assert_eq!(decode("apps", "Deployment", &bad).unwrap_err().code(), 400);
     }

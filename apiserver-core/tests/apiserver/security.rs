@@ -1524,16 +1524,11 @@ async fn policy_survives_a_restart_on_sqlite() {
             let revision = api.store().current_revision().await.expect("revision");
             assert!(security.rbac().index().wait_for(revision, DEADLINE).await);
         }
-        // The index follows each RBAC resource on its own watch; right after a first
-        // start the aggregation writer's ClusterRole updates can move its revision past
-        // the binding before the binding's feed applies it, so wait for the outcome.
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        let mut status = status_as(&api, alice(), Method::GET, pods, None).await;
-        while status != StatusCode::OK && tokio::time::Instant::now() < deadline {
-            let seen = security.rbac().index().revision();
-            let _ = security.rbac().index().wait_for(seen + 1, Duration::from_millis(200)).await;
-            status = status_as(&api, alice(), Method::GET, pods, None).await;
-        }
+        // Every RBAC resource is applied up to the binding's revision: the answer is
+        // there at once.
+        let revision = api.store().current_revision().await.expect("revision");
+        assert!(security.rbac().index().wait_for(revision, DEADLINE).await);
+        let status = status_as(&api, alice(), Method::GET, pods, None).await;
         assert_eq!(status, StatusCode::OK, "round {round}");
         assert_eq!(
             status_as(&api, alice(), Method::DELETE, &format!("{pods}/x"), None).await,
@@ -1548,4 +1543,82 @@ async fn policy_survives_a_restart_on_sqlite() {
         security.shutdown().await;
         api.shutdown();
     }
+}
+
+/// `RbacIndex::wait_for` covers all four RBAC resources: after a write that completes a
+/// grant — whichever kind it is — and writes to other kinds after it, waiting for the
+/// store's revision is enough for the grant to authorize at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rbac_wait_for_covers_every_resource() {
+    let store: Arc<dyn Storage> = Arc::new(MemoryStore::new());
+    let creds = {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        ClusterCredentials::load_or_create(dir.path().join("pki"), &CredentialOptions::default())
+            .expect("credentials")
+    };
+    let security =
+        Security::new(&creds, store.clone(), SecurityConfig::default()).expect("security");
+    let api = security.configure(ApiServer::builder().store(store)).build().await.expect("server");
+    security.start(&api).await.expect("security starts");
+    let admin = || loopback_user();
+    let create = |path: String, object: Value| {
+        let api = api.clone();
+        async move {
+            let status = status_as(&api, admin(), Method::POST, &path, Some(object)).await;
+            assert_eq!(status, StatusCode::CREATED, "create {path}");
+        }
+    };
+    let rules = json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}]);
+    let pods = "/api/v1/namespaces/default/pods";
+    let (roles, bindings) = (
+        format!("{RBAC}/namespaces/default/roles"),
+        format!("{RBAC}/namespaces/default/rolebindings"),
+    );
+    let (cluster_roles, cluster_bindings) =
+        (format!("{RBAC}/clusterroles"), format!("{RBAC}/clusterrolebindings"));
+    for round in 0..5 {
+        for last in ["ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"] {
+            let name = format!("{}-{round}", last.to_lowercase());
+            let user = format!("user-{name}");
+            let subjects = json!([{"kind": "User", "name": user}]);
+            let namespaced = matches!(last, "Role" | "RoleBinding");
+            let (role_kind, binding_kind, role_path, binding_path, ns) = if namespaced {
+                ("Role", "RoleBinding", &roles, &bindings, Some("default"))
+            } else {
+                ("ClusterRole", "ClusterRoleBinding", &cluster_roles, &cluster_bindings, None)
+            };
+            let role_object = role(role_kind, &name, ns, rules.clone());
+            let binding_object = binding(binding_kind, &name, ns, role_kind, &name, subjects);
+            // The grant's two halves, the one of kind `last` second.
+            if last.ends_with("Binding") {
+                create(role_path.clone(), role_object).await;
+                create(binding_path.clone(), binding_object).await;
+            } else {
+                create(binding_path.clone(), binding_object).await;
+                create(role_path.clone(), role_object).await;
+            }
+            // Then writes to the other kinds, which their followers may apply first.
+            let noise = format!("noise-{name}");
+            if last != "ClusterRole" {
+                create(cluster_roles.clone(), role("ClusterRole", &noise, None, json!([]))).await;
+            }
+            if last != "Role" {
+                create(roles.clone(), role("Role", &noise, Some("default"), json!([]))).await;
+            }
+            let revision = api.store().current_revision().await.expect("revision");
+            assert!(security.rbac().index().wait_for(revision, DEADLINE).await, "{name}");
+            assert!(security.rbac().index().revision() >= revision, "{name}");
+            let who = UserInfo::new(user.as_str(), Vec::<String>::new());
+            assert_eq!(
+                status_as(&api, who, Method::GET, pods, None).await,
+                StatusCode::OK,
+                "{user} right after its {last} was applied"
+            );
+        }
+    }
+    // Waiting for a revision nobody writes times out instead of hanging.
+    let beyond = api.store().current_revision().await.expect("revision") + 1_000;
+    assert!(!security.rbac().index().wait_for(beyond, Duration::from_millis(300)).await);
+    security.shutdown().await;
+    api.shutdown();
 }

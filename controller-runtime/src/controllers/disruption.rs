@@ -22,6 +22,10 @@ use crate::manager::Manager;
 use crate::owner::controller_of;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/disruption-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "disruption-controller";
+
 /// The condition type on a PodDisruptionBudget.
 pub const DISRUPTION_ALLOWED: &str = "DisruptionAllowed";
 
@@ -50,7 +54,7 @@ pub fn controller(manager: &Manager) -> Result<Controller<DisruptionReconciler>,
     pdbs.add_indexer(NAMESPACE_INDEX, namespace_index());
     let store = pdbs.store();
     let reconciler = DisruptionReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         pdbs: store.clone(),
         pods: manager.factory().informer::<Pod>().store(),
     };

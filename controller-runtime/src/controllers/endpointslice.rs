@@ -26,6 +26,10 @@ use crate::manager::Manager;
 use crate::owner::controller_reference;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/endpointslice-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "endpointslice-controller";
+
 /// Label naming a slice's Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 /// Label naming who manages a slice.
@@ -72,7 +76,7 @@ pub fn controller(
     services.add_indexer(NAMESPACE_INDEX, namespace_index());
     let service_store = services.store();
     let reconciler = EndpointSliceReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         services: service_store.clone(),
         pods: manager.factory().informer::<Pod>().store(),
         nodes: manager.factory().informer::<Node>().store(),

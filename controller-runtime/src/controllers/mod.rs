@@ -70,7 +70,9 @@ pub fn add_all(manager: &mut Manager) -> Result<(), ControllerError> {
     manager.add(replicasets);
     let deployments = deployment::controller(manager)?;
     manager.add(deployments);
-    manager.add(garbage_collector::GarbageCollector::new());
+    let collector = garbage_collector::GarbageCollector::new()
+        .with_client(manager.client_for(garbage_collector::CREDENTIALS));
+    manager.add(collector);
     let jobs = job::controller(manager)?;
     manager.add(jobs);
     let cronjobs = cronjob::controller(manager)?;

@@ -19,6 +19,10 @@ use crate::informer::Store;
 use crate::manager::Manager;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/namespace-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "namespace-controller";
+
 /// The finalizer the API server puts in every namespace's `spec.finalizers`.
 pub const KUBERNETES_FINALIZER: &str = "kubernetes";
 
@@ -41,7 +45,7 @@ impl std::fmt::Debug for NamespaceReconciler {
 /// The Namespace controller on `manager`'s shared informers.
 pub fn controller(manager: &Manager) -> Result<Controller<NamespaceReconciler>, ControllerError> {
     let namespaces = manager.factory().informer::<Namespace>().store();
-    let reconciler = NamespaceReconciler::new(manager.client().clone(), namespaces);
+    let reconciler = NamespaceReconciler::new(manager.client_for(CREDENTIALS), namespaces);
     manager.controller("namespace").for_kind::<Namespace>().concurrency(2).build(reconciler)
 }
 

@@ -18,6 +18,10 @@ use crate::informer::Store;
 use crate::manager::Manager;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/node-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "node-controller";
+
 /// The one work item every node change maps to.
 pub const IPAM_KEY: &str = "node-ipam";
 
@@ -173,7 +177,7 @@ pub fn controller_with(
     cidrs: CidrSet,
 ) -> Result<Controller<NodeIpamReconciler>, ControllerError> {
     let reconciler = NodeIpamReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         nodes: manager.factory().informer::<Node>().store(),
         empty: cidrs,
         pending: Arc::default(),

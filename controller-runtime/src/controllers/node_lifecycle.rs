@@ -24,6 +24,10 @@ use crate::informer::Store;
 use crate::manager::Manager;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/node-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "node-controller";
+
 /// The namespace of node Leases.
 pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
 /// Taint of nodes whose Ready condition is `Unknown`.
@@ -89,7 +93,7 @@ pub fn controller_with(
     clock: Arc<dyn Clock>,
 ) -> Result<Controller<NodeLifecycleReconciler>, ControllerError> {
     let reconciler = NodeLifecycleReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         nodes: manager.factory().informer::<Node>().store(),
         leases: manager.factory().informer::<Lease>().store(),
         pods: manager.factory().informer::<Pod>().store(),

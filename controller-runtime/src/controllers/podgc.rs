@@ -15,6 +15,10 @@ use crate::informer::Store;
 use crate::manager::Manager;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/pod-garbage-collector` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "pod-garbage-collector";
+
 /// The one work item every pod and node change maps to.
 pub const GC_KEY: &str = "podgc";
 
@@ -59,7 +63,7 @@ pub fn controller_with(
     config: PodGcConfig,
 ) -> Result<Controller<PodGcReconciler>, ControllerError> {
     let reconciler = PodGcReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         pods: manager.factory().informer::<Pod>().store(),
         nodes: manager.factory().informer::<Node>().store(),
         config,

@@ -16,6 +16,10 @@ use crate::informer::Store;
 use crate::manager::Manager;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/root-ca-cert-publisher` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "root-ca-cert-publisher";
+
 /// The ConfigMap every namespace gets.
 pub const ROOT_CA_CONFIG_MAP: &str = "kube-root-ca.crt";
 
@@ -48,7 +52,7 @@ pub fn controller(
     bundle: impl Into<Arc<str>>,
 ) -> Result<Controller<RootCaReconciler>, ControllerError> {
     let reconciler = RootCaReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         bundle: bundle.into(),
         namespaces: manager.factory().informer::<Namespace>().store(),
         config_maps: manager.factory().informer::<ConfigMap>().store(),

@@ -12,6 +12,10 @@ use crate::informer::Store;
 use crate::manager::Manager;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/service-account-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "service-account-controller";
+
 /// The ServiceAccount every namespace gets.
 pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
 
@@ -34,7 +38,7 @@ pub fn controller(
     manager: &Manager,
 ) -> Result<Controller<ServiceAccountReconciler>, ControllerError> {
     let reconciler = ServiceAccountReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         namespaces: manager.factory().informer::<Namespace>().store(),
         accounts: manager.factory().informer::<ServiceAccount>().store(),
     };

@@ -14,6 +14,10 @@ use crate::informer::Store;
 use crate::manager::Manager;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/ttl-after-finished-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "ttl-after-finished-controller";
+
 /// Deletes expired finished Jobs.
 pub struct TtlReconciler {
     client: kube::Client,
@@ -38,7 +42,7 @@ pub fn controller_with(
     clock: Arc<dyn Clock>,
 ) -> Result<Controller<TtlReconciler>, ControllerError> {
     let reconciler = TtlReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         jobs: manager.factory().informer::<Job>().store(),
         clock,
     };

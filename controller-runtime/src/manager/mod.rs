@@ -87,9 +87,16 @@ pub enum ManagerError {
     },
 }
 
+/// Gives each controller its own client, by the controller's credential name (its
+/// ServiceAccount in `kube-system`, e.g. `replicaset-controller`), as
+/// `kube-controller-manager --use-service-account-credentials` does: the shared informers
+/// keep the manager's client; each controller's writes go out with its own identity.
+pub type ControllerClients = Arc<dyn Fn(&str) -> kube::Client + Send + Sync>;
+
 /// Builds a [`Manager`].
 pub struct ManagerBuilder {
     client: kube::Client,
+    controller_clients: Option<ControllerClients>,
     leader_election: Option<LeaderElectionConfig>,
     health_addr: Option<SocketAddr>,
     reflector: ReflectorConfig,
@@ -124,6 +131,13 @@ impl ManagerBuilder {
         self
     }
 
+    /// Per-controller clients (see [`ControllerClients`] and [`Manager::client_for`]);
+    /// without them every controller uses the manager's client.
+    pub fn controller_clients(mut self, clients: ControllerClients) -> Self {
+        self.controller_clients = Some(clients);
+        self
+    }
+
     /// The manager (binds the health address now).
     pub async fn build(self) -> Result<Manager, ManagerError> {
         let elector = match self.leader_election {
@@ -143,6 +157,7 @@ impl ManagerBuilder {
         Ok(Manager {
             factory: SharedInformerFactory::with_config(self.client.clone(), self.reflector),
             client: self.client,
+            controller_clients: self.controller_clients,
             runnables: Vec::new(),
             elector,
             listener: Mutex::new(listener),
@@ -160,6 +175,7 @@ impl ManagerBuilder {
 /// server.
 pub struct Manager {
     client: kube::Client,
+    controller_clients: Option<ControllerClients>,
     factory: SharedInformerFactory,
     runnables: Vec<Arc<dyn Runnable>>,
     elector: Option<Arc<LeaderElector>>,
@@ -190,6 +206,7 @@ impl Manager {
     pub fn builder(client: kube::Client) -> ManagerBuilder {
         ManagerBuilder {
             client,
+            controller_clients: None,
             leader_election: None,
             health_addr: None,
             reflector: ReflectorConfig::default(),
@@ -199,6 +216,15 @@ impl Manager {
     /// The client.
     pub fn client(&self) -> &kube::Client {
         &self.client
+    }
+
+    /// The client the controller whose credentials are named `credential` writes with:
+    /// its own when [`ManagerBuilder::controller_clients`] was given, else the manager's.
+    pub fn client_for(&self, credential: &str) -> kube::Client {
+        match &self.controller_clients {
+            Some(clients) => clients(credential),
+            None => self.client.clone(),
+        }
     }
 
     /// The shared informer factory every runnable gets.

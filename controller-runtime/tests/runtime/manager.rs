@@ -1,4 +1,4 @@
-//! The manager's health and metrics server.
+//! The manager's health and metrics server, and per-controller clients.
 
 use std::net::SocketAddr;
 
@@ -53,4 +53,35 @@ async fn health_readiness_and_metrics_are_served() {
     }
     assert_eq!(get(addr, "/nope").await.0, 404);
     running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_controller_asks_for_its_own_credentials() {
+    let env = env().await;
+    let asked = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
+    let recorder = asked.clone();
+    let client = env.client();
+    let mut manager = env
+        .manager()
+        .controller_clients(std::sync::Arc::new(move |name: &str| {
+            recorder.lock().push(name.to_string());
+            client.clone()
+        }))
+        .build()
+        .await
+        .unwrap();
+    assert!(asked.lock().is_empty(), "no client is made before a controller asks");
+    capstan_controller_runtime::controllers::add_all(&mut manager).unwrap();
+    let asked = asked.lock().clone();
+    for name in [
+        "namespace-controller",
+        "service-account-controller",
+        "replicaset-controller",
+        "deployment-controller",
+        "generic-garbage-collector",
+        "job-controller",
+        "node-controller",
+    ] {
+        assert!(asked.iter().any(|a| a == name), "{name} not asked for in {asked:?}");
+    }
 }

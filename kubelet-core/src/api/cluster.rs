@@ -1,24 +1,30 @@
 //! [`SimCluster`]: N simulated nodes (`node-1`, `node-2`, … with podCIDRs
 //! `10.244.<i>.0/24`, and `10.<i / 256>.<i % 256>.0/24` from node 256 on) connected to one
-//! API server through one client, with shutdown.
+//! API server through one shared client or a client per node, with shutdown.
 
 use super::ApiError;
-use super::config::{ApiConfigSource, OpaqueTokenSource};
+use super::config::{ApiConfigSource, ApiTokenSource, OpaqueTokenSource};
 use super::logs::{NodeLogs, NodeRegistry};
 use super::node::{NodeRegistration, RegistrationConfig};
 use super::pods::ApiPodSource;
 use super::status::ApiStatusSink;
 use crate::node_status::NodeConfig;
 use crate::sim::{SimConfig, SimNode, SimNodeBuilder};
+use crate::source::{ConfigSource, TokenSource};
 use capstan_controller_runtime::Shutdown;
 use futures::{StreamExt, TryStreamExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Makes the client node `name` talks to the API server with (its own credentials,
+/// `system:node:<name>` in `system:nodes`, as a kubelet's client certificate gives it).
+pub type NodeClients = Arc<dyn Fn(&str) -> kube::Client + Send + Sync>;
+
 /// Builds a [`SimCluster`].
 pub struct SimClusterBuilder {
     client: kube::Client,
+    node_clients: Option<NodeClients>,
     root: PathBuf,
     nodes: usize,
     registry: NodeRegistry,
@@ -65,6 +71,7 @@ impl SimClusterBuilder {
     pub fn new(client: kube::Client, root: impl Into<PathBuf>, nodes: usize) -> Self {
         Self {
             client,
+            node_clients: None,
             root: root.into(),
             nodes,
             registry: NodeRegistry::new(),
@@ -80,6 +87,17 @@ impl SimClusterBuilder {
     /// [`super::NodeLogProxy`] to serve `pods/log`).
     pub fn registry(mut self, registry: NodeRegistry) -> Self {
         self.registry = registry;
+        self
+    }
+
+    /// Gives every node its own client: its pods, status, Node, Lease, the ConfigMaps and
+    /// Secrets its volumes need (read one by one, no shared cache) and its service-account
+    /// tokens (from TokenRequest) all go through it, so a Node authorizer confines each
+    /// node to its own objects. The shared client then only checks the `kube-node-lease`
+    /// namespace. Without this, every node uses the shared client, a shared ConfigMap and
+    /// Secret cache and unsigned placeholder tokens.
+    pub fn node_clients(mut self, clients: NodeClients) -> Self {
+        self.node_clients = Some(clients);
         self
     }
 
@@ -131,19 +149,37 @@ impl SimClusterBuilder {
     async fn start_node(
         &self,
         i: usize,
-        registration: &NodeRegistration,
-        config: &Arc<ApiConfigSource>,
+        shared: &NodeRegistration,
+        shared_config: &Option<Arc<ApiConfigSource>>,
         shutdown: &Shutdown,
     ) -> Result<ClusterNode, ApiError> {
         let nc = Self::node_config(i);
         let name = nc.name.clone();
         let log_root = self.root.join(&name).join("logs");
-        let source = ApiPodSource::start(self.client.clone(), &name, shutdown);
-        let status = ApiStatusSink::new(self.client.clone(), Some(source.store()));
+        let own = self.node_clients.as_ref().map(|clients| clients(&name));
+        let client = own.clone().unwrap_or_else(|| self.client.clone());
+        let (config, tokens, own_registration): (
+            Arc<dyn ConfigSource>,
+            Arc<dyn TokenSource>,
+            Option<NodeRegistration>,
+        ) = match (own, shared_config) {
+            (Some(own), _) => (
+                ApiConfigSource::direct(own.clone()),
+                Arc::new(ApiTokenSource::new(own.clone())),
+                Some(NodeRegistration::new(own, self.registration.clone())),
+            ),
+            (None, Some(shared)) => (shared.clone(), Arc::new(OpaqueTokenSource), None),
+            (None, None) => {
+                (ApiConfigSource::direct(client.clone()), Arc::new(OpaqueTokenSource), None)
+            }
+        };
+        let registration = own_registration.as_ref().unwrap_or(shared);
+        let source = ApiPodSource::start(client.clone(), &name, shutdown);
+        let status = ApiStatusSink::new(client, Some(source.store()));
         let sim =
             SimNodeBuilder::new(nc.clone(), self.root.join(&name).join("pods"), status.clone())
-                .config_source(config.clone())
-                .token_source(Arc::new(OpaqueTokenSource))
+                .config_source(config)
+                .token_source(tokens)
                 .log_root(&log_root)
                 .pleg_period(self.pleg_period)
                 .node_status_period(self.node_status_period)
@@ -163,7 +199,10 @@ impl SimClusterBuilder {
         let shutdown = Shutdown::new();
         let registration = NodeRegistration::new(self.client.clone(), self.registration.clone());
         registration.ensure_lease_namespace().await?;
-        let config = ApiConfigSource::start(self.client.clone(), &shutdown);
+        let config = match self.node_clients {
+            Some(_) => None,
+            None => Some(ApiConfigSource::start(self.client.clone(), &shutdown)),
+        };
         let this = &self;
         let (registration, config, stop) = (&registration, &config, &shutdown);
         let started: Result<Vec<ClusterNode>, ApiError> = futures::stream::iter(1..=self.nodes)

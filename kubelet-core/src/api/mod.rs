@@ -4,13 +4,15 @@
 //!   and feeds the agent [`crate::source::PodEvent`]s;
 //! - [`status::ApiStatusSink`] patches `pods/<p>/status` (skipping no-op writes), completes
 //!   graceful deletion with a UID-guarded delete, and writes `nodes/<n>/status`;
-//! - [`config::ApiConfigSource`] serves ConfigMaps and Secrets from informer caches;
-//!   [`config::OpaqueTokenSource`] mints unsigned placeholder tokens (there is no
-//!   authentication yet);
+//! - [`config::ApiConfigSource`] serves ConfigMaps and Secrets from informer caches or by
+//!   GET; [`config::ApiTokenSource`] gets service-account tokens from TokenRequest;
+//!   [`config::OpaqueTokenSource`] mints unsigned placeholder tokens for an API server
+//!   without authentication;
 //! - [`node::NodeRegistration`] creates the Node and renews its `kube-node-lease` Lease;
 //! - [`logs::NodeLogProxy`] answers `pods/log` for the API server from the log files of
 //!   nodes running in this process;
-//! - [`cluster::SimCluster`] runs N simulated nodes on one client.
+//! - [`cluster::SimCluster`] runs N simulated nodes on one client, or each on its own
+//!   (`system:node:<name>`) client.
 
 pub mod cluster;
 pub mod config;
@@ -19,8 +21,9 @@ pub mod node;
 pub mod pods;
 pub mod status;
 
+pub use cluster::NodeClients;
 pub use cluster::{SimCluster, SimClusterBuilder};
-pub use config::{ApiConfigSource, OpaqueTokenSource};
+pub use config::{ApiConfigSource, ApiTokenSource, OpaqueTokenSource};
 pub use logs::{NodeLogProxy, NodeRegistry};
 pub use node::{NodeRegistration, RegistrationConfig};
 pub use pods::ApiPodSource;

@@ -7,4 +7,4 @@ mod snapshot;
 
 pub use node_tree::NodeTree;
 pub use scheduler_cache::{Cache, CacheError};
-pub use snapshot::Snapshot;
+pub use snapshot::{CHANGE_LOG_CAPACITY, Snapshot};

@@ -378,7 +378,7 @@ impl Cache {
                     }
                     *slot = info.clone();
                     if let Some(&i) = snapshot.index.get(name) {
-                        snapshot.list[i] = info.clone();
+                        snapshot.replace_at(i, info.clone());
                     }
                 }
                 None => {

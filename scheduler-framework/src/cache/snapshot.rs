@@ -1,16 +1,23 @@
 //! `Snapshot`: the immutable view of nodes one scheduling cycle works on, refreshed incrementally from the cache.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use capstan_api_types::core::v1::{Node, Pod};
 
 use super::node_tree::NodeTree;
-use crate::framework::types::{NodeInfo, PodInfo};
+use crate::framework::types::{NodeInfo, PodInfo, next_generation};
+
+/// The most list changes a snapshot remembers for [`Snapshot::changed_since`].
+pub const CHANGE_LOG_CAPACITY: usize = 8192;
 
 /// The nodes of one cycle: a map by name and a list in zone-interleaved order, plus
 /// the nodes holding pods with (anti-)affinity terms.
-#[derive(Debug, Clone, Default)]
+///
+/// Each layout of the list has a process-wide unique epoch, and the positions replaced
+/// since are logged with the new node's generation, so per-node work kept across cycles
+/// (see `plugins::node_memo`) revisits only the nodes that changed.
+#[derive(Debug, Default)]
 pub struct Snapshot {
     pub(crate) map: HashMap<String, Arc<NodeInfo>>,
     pub(crate) list: Vec<Arc<NodeInfo>>,
@@ -18,6 +25,28 @@ pub struct Snapshot {
     pub(crate) with_affinity: Vec<usize>,
     pub(crate) with_required_anti_affinity: Vec<usize>,
     pub(crate) generation: u64,
+    epoch: u64,
+    /// `(generation, position)` of the list's replaced nodes, in generation order.
+    log: VecDeque<(u64, usize)>,
+    /// The highest generation dropped from the log.
+    log_floor: u64,
+}
+
+impl Clone for Snapshot {
+    /// A copy with its own epoch: the two may change apart.
+    fn clone(&self) -> Self {
+        Snapshot {
+            map: self.map.clone(),
+            list: self.list.clone(),
+            index: self.index.clone(),
+            with_affinity: self.with_affinity.clone(),
+            with_required_anti_affinity: self.with_required_anti_affinity.clone(),
+            generation: self.generation,
+            epoch: next_generation(),
+            log: VecDeque::new(),
+            log_floor: 0,
+        }
+    }
 }
 
 impl Snapshot {
@@ -50,6 +79,9 @@ impl Snapshot {
     }
 
     pub(crate) fn rebuild_list(&mut self, tree: &NodeTree) {
+        self.epoch = next_generation();
+        self.log.clear();
+        self.log_floor = 0;
         self.list.clear();
         self.index.clear();
         for name in tree.list() {
@@ -76,6 +108,40 @@ impl Snapshot {
         }
     }
 
+    /// Replaces the node at `position` of the list, logging the change.
+    pub(crate) fn replace_at(&mut self, position: usize, info: Arc<NodeInfo>) {
+        if self.log.len() >= CHANGE_LOG_CAPACITY {
+            let drop = CHANGE_LOG_CAPACITY / 2;
+            if let Some(&(g, _)) = self.log.get(drop - 1) {
+                self.log_floor = self.log_floor.max(g);
+            }
+            self.log.drain(..drop);
+        }
+        self.log.push_back((info.generation(), position));
+        self.list[position] = info;
+    }
+
+    /// The epoch of the list's layout: positions keep their meaning while it stays.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Positions of the list whose node was replaced after the snapshot reached
+    /// `generation` in `epoch` (a position may repeat), or `None` when that is not known
+    /// any more (another layout, or changes dropped from the log): then every position
+    /// may have changed.
+    pub fn changed_since(
+        &self,
+        epoch: u64,
+        generation: u64,
+    ) -> Option<impl Iterator<Item = usize> + '_> {
+        if epoch != self.epoch || generation < self.log_floor || generation > self.generation {
+            return None;
+        }
+        let start = self.log.partition_point(|&(g, _)| g <= generation);
+        Some(self.log.range(start..).map(|&(_, p)| p))
+    }
+
     /// Every node, in zone-interleaved order.
     pub fn list(&self) -> &[Arc<NodeInfo>] {
         &self.list
@@ -99,6 +165,18 @@ impl Snapshot {
     /// Nodes with at least one pod having required anti-affinity terms.
     pub fn have_pods_with_required_anti_affinity(&self) -> impl Iterator<Item = &Arc<NodeInfo>> {
         self.with_required_anti_affinity.iter().map(|&i| &self.list[i])
+    }
+
+    /// Positions in [`list`](Self::list) of the nodes with pods having pod
+    /// (anti-)affinity terms.
+    pub fn positions_with_affinity(&self) -> &[usize] {
+        &self.with_affinity
+    }
+
+    /// Positions in [`list`](Self::list) of the nodes with pods having required
+    /// anti-affinity terms.
+    pub fn positions_with_required_anti_affinity(&self) -> &[usize] {
+        &self.with_required_anti_affinity
     }
 
     /// The highest node generation this snapshot has seen.

@@ -7,6 +7,7 @@ pub mod helper;
 pub mod imagelocality;
 pub mod interpodaffinity;
 pub mod names;
+pub mod node_memo;
 pub mod nodeaffinity;
 pub mod nodename;
 pub mod nodeports;

@@ -12,9 +12,12 @@
 //!
 //! - schema (`schema.rs`) — an append-only `log` of every change keyed by revision, a `current`
 //!   table for latest reads, `lease` and `meta` tables; WAL journal.
-//! - writes (`writer.rs`, `apply.rs`) — one writer thread owns the write connection and does group commit: it drains
-//!   every queued transaction into one SQLite transaction and one fsync, then publishes the
-//!   events and answers. Each writing transaction still gets its own revision.
+//! - writes (`writer.rs`, `apply.rs`, `syncer.rs`, `checkpoint.rs`) — one writer thread
+//!   owns the write connection and does group commit: it drains every queued transaction
+//!   into one SQLite transaction and one commit; the syncer thread flushes the WAL
+//!   (`fdatasync`) while the writer runs the next batch, then publishes the events and
+//!   answers; a checkpointer thread copies the WAL into the database file on its own
+//!   connection. Each writing transaction still gets its own revision.
 //! - reads (`reads.rs`) — a pool of read-only connections; each read is one snapshot. Point
 //!   reads run on the calling thread when a connection is idle, ranges on blocking threads.
 //! - watch (`history.rs`) — the shared [`EventLog`] ring for recent events, the log table for older ones.
@@ -24,6 +27,7 @@
 //! Revisions continue after a restart from the stored maximum, without holes or repeats.
 
 mod apply;
+mod checkpoint;
 mod compact;
 mod errors;
 mod history;
@@ -50,6 +54,7 @@ use crate::types::{
 };
 use crate::watchable::{EventLog, History};
 
+use self::checkpoint::Checkpointer;
 use self::history::SqliteHistory;
 use self::leases::LeaseTable;
 use self::reads::ReadPool;
@@ -62,7 +67,8 @@ pub enum Synchronous {
     /// Every acknowledged write has been flushed to disk (the WAL is fsynced after each
     /// group commit, before any answer or event goes out): it survives a crash of the
     /// process or of the machine. The default. The flush runs on a syncer thread while the
-    /// writer already works on the next batch (see the `syncer` module).
+    /// writer already works on the next batch (see the `syncer` module), and checkpoints
+    /// run on a thread of their own (the `checkpoint` module).
     #[default]
     Full,
     /// fsync only at checkpoints: acknowledged writes survive a process crash but the last
@@ -128,6 +134,8 @@ pub struct SqliteStore {
     writer: Option<JoinHandle<()>>,
     /// The syncer thread (with `Synchronous::Full`), joined on drop after the writer.
     syncer: Option<JoinHandle<()>>,
+    /// The checkpointer thread (with `Synchronous::Full`), joined on drop after the syncer.
+    checkpointer: Option<JoinHandle<()>>,
     /// The database file.
     path: PathBuf,
 }
@@ -152,21 +160,33 @@ impl SqliteStore {
         let reads =
             Arc::new(ReadPool::open(path.clone(), options.read_connections, options.busy_timeout)?);
         let history: Arc<dyn History> = Arc::new(SqliteHistory::new(Arc::clone(&reads)));
-        let (syncer, durable) = match options.synchronous {
+        let (syncer, checkpointer, durable) = match options.synchronous {
             Synchronous::Full => {
                 let wal = schema::open_wal(&path)?;
+                schema::preallocate_wal(&wal, checkpoint::PREALLOCATED_WAL)?;
+                conn.pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_AUTOCHECKPOINT)
+                    .map_err(|error| errors::sql_error("wal_autocheckpoint", error))?;
+                let checkpointer = Checkpointer::open(&path, options.busy_timeout)?;
+                let (checkpoints, requests) = mpsc::sync_channel(1);
+                let checkpointer = std::thread::Builder::new()
+                    .name("capstan-sqlite-checkpointer".to_owned())
+                    .spawn(move || checkpointer.run(requests))
+                    .map_err(|error| {
+                        StoreError::backend("starting the sqlite checkpointer thread", error)
+                    })?;
                 let failed = Arc::new(AtomicBool::new(false));
-                let (sender, batches) = mpsc::channel();
-                let syncer = Syncer::new(wal, Arc::clone(&events), Arc::clone(&failed));
+                let (batches, committed) = mpsc::channel();
+                let syncer =
+                    Syncer::new(wal, Arc::clone(&events), Arc::clone(&failed), checkpoints);
                 let thread = std::thread::Builder::new()
                     .name("capstan-sqlite-syncer".to_owned())
-                    .spawn(move || syncer.run(batches))
+                    .spawn(move || syncer.run(committed))
                     .map_err(|error| {
                         StoreError::backend("starting the sqlite syncer thread", error)
                     })?;
-                (Some(thread), Some((sender, failed)))
+                (Some(thread), Some(checkpointer), Some((batches, failed)))
             }
-            Synchronous::Normal | Synchronous::Off => (None, None),
+            Synchronous::Normal | Synchronous::Off => (None, None, None),
         };
         let (commands, receiver) = mpsc::channel();
         let writer =
@@ -175,7 +195,16 @@ impl SqliteStore {
             .name("capstan-sqlite-writer".to_owned())
             .spawn(move || writer.run(receiver))
             .map_err(|error| StoreError::backend("starting the sqlite writer thread", error))?;
-        Ok(SqliteStore { commands, reads, events, history, writer: Some(writer), syncer, path })
+        Ok(SqliteStore {
+            commands,
+            reads,
+            events,
+            history,
+            writer: Some(writer),
+            syncer,
+            checkpointer,
+            path,
+        })
     }
 
     /// The database file.
@@ -213,6 +242,12 @@ impl Drop for SqliteStore {
         if let Some(syncer) = self.syncer.take() {
             if syncer.join().is_err() {
                 tracing::error!("sqlite store: the syncer thread panicked");
+            }
+        }
+        // The syncer dropped its sender: the checkpointer finishes its checkpoint and ends.
+        if let Some(checkpointer) = self.checkpointer.take() {
+            if checkpointer.join().is_err() {
+                tracing::error!("sqlite store: the checkpointer thread panicked");
             }
         }
     }

@@ -106,6 +106,33 @@ pub(crate) fn open_wal(path: &Path) -> Result<std::fs::File> {
         })
 }
 
+/// Extends the write-ahead log file with zeros to `bytes` (nothing if it is that long
+/// already) and makes that durable, so that the flushes after each commit overwrite
+/// allocated blocks and write no file metadata (size, block allocation) until the WAL
+/// outgrows it.
+///
+/// Only bytes past the end of the file are written, before any write of this store: SQLite
+/// reads the WAL's frames from its start up to the first that is not valid, so a zeroed
+/// tail is the same to it as the stale frames a reused WAL holds anyway.
+pub(crate) fn preallocate_wal(wal: &std::fs::File, bytes: u64) -> Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    let error = |error| StoreError::backend("preallocating the write-ahead log", error);
+    let len = wal.metadata().map_err(error)?.len();
+    if len >= bytes {
+        return Ok(());
+    }
+    let mut file = wal;
+    file.seek(SeekFrom::Start(len)).map_err(error)?;
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = bytes - len;
+    while left > 0 {
+        let chunk = usize::try_from(left.min(zeros.len() as u64)).unwrap_or(zeros.len());
+        file.write_all(&zeros[..chunk]).map_err(error)?;
+        left -= chunk as u64;
+    }
+    wal.sync_all().map_err(error)
+}
+
 /// Opens (creating if needed) the database for writing: WAL, the configured `synchronous`,
 /// the schema. Checks the schema version and that `meta` agrees with the log.
 pub(crate) fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connection> {
@@ -263,6 +290,22 @@ pub(crate) fn key_bounds(prefix: &str, start_after: Option<&str>) -> (Vec<u8>, V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preallocation_only_appends_zeros() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db-wal");
+        std::fs::write(&path, b"frames").expect("write");
+        let wal = std::fs::OpenOptions::new().read(true).write(true).open(&path).expect("open");
+        preallocate_wal(&wal, 4096 * 3 + 5).expect("preallocate");
+        let bytes = std::fs::read(&path).expect("read");
+        assert_eq!(bytes.len(), 4096 * 3 + 5);
+        assert_eq!(&bytes[..6], b"frames");
+        assert!(bytes[6..].iter().all(|b| *b == 0));
+        // A file already as long is left alone.
+        preallocate_wal(&wal, 10).expect("preallocate");
+        assert_eq!(std::fs::read(&path).expect("read").len(), 4096 * 3 + 5);
+    }
 
     #[test]
     fn bounds_cover_exactly_the_prefix() {

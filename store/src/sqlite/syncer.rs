@@ -14,10 +14,11 @@
 use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::error::StoreError;
 use crate::sqlite::apply::Effect;
+use crate::sqlite::checkpoint::CHECKPOINT_EVERY;
 use crate::sqlite::writer::Outcome;
 use crate::watchable::EventLog;
 
@@ -37,22 +38,32 @@ pub(crate) struct Syncer {
     /// Set when a flush failed: the writer then refuses every further batch, since what
     /// SQLite wrote can no longer be trusted to be on disk.
     failed: Arc<AtomicBool>,
+    /// Where checkpoints are requested (see the `checkpoint` module).
+    checkpoints: SyncSender<()>,
 }
 
 impl Syncer {
-    /// A syncer flushing `wal` and publishing to `events`.
-    pub(crate) fn new(wal: File, events: Arc<EventLog>, failed: Arc<AtomicBool>) -> Self {
-        Syncer { wal, events, failed }
+    /// A syncer flushing `wal`, publishing to `events` and asking for checkpoints on
+    /// `checkpoints`.
+    pub(crate) fn new(
+        wal: File,
+        events: Arc<EventLog>,
+        failed: Arc<AtomicBool>,
+        checkpoints: SyncSender<()>,
+    ) -> Self {
+        Syncer { wal, events, failed, checkpoints }
     }
 
     /// Runs until the writer drops its sender, after announcing everything it was sent.
     pub(crate) fn run(self, batches: Receiver<Committed>) {
         let mut ready = Vec::new();
+        let mut since_checkpoint = 0;
         while let Ok(first) = batches.recv() {
             ready.push(first);
             while let Ok(next) = batches.try_recv() {
                 ready.push(next);
             }
+            let count = ready.len();
             match self.wal.sync_data() {
                 Ok(()) => {
                     for batch in ready.drain(..) {
@@ -78,6 +89,12 @@ impl Syncer {
                         }
                     }
                 }
+            }
+            since_checkpoint += count;
+            if since_checkpoint >= CHECKPOINT_EVERY {
+                since_checkpoint = 0;
+                // Full: a checkpoint is already pending, which covers these batches too.
+                let _ = self.checkpoints.try_send(());
             }
         }
     }

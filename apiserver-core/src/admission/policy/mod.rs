@@ -141,7 +141,7 @@ impl PolicyAdmission {
                 let sel = selector(param_ref.get("selector"));
                 let ns = info.namespaced().then_some(namespace.as_str());
                 let (items, _) = self.caches.list(info.group, info.plural, ns).await;
-                items.into_iter().filter(|p| sel.matches(&labels_of(Some(p)))).collect()
+                items.iter().filter(|p| sel.matches(&labels_of(Some(p)))).cloned().collect()
             }
         };
         let action =
@@ -267,7 +267,7 @@ impl ValidatingAdmission for PolicyAdmission {
         base.set("request", &request_value(attrs, object));
         base.set("namespaceObject", namespace_object.as_ref().unwrap_or(&Value::Null));
         let mut audited = Vec::new();
-        for binding in &bindings {
+        for binding in bindings.iter() {
             let policy_name =
                 binding.pointer("/spec/policyName").and_then(Value::as_str).unwrap_or("");
             let Some(policy) = policies.iter().find(|p| meta(p, "name") == policy_name) else {

@@ -78,10 +78,10 @@ impl Webhooks {
         Webhooks { kind, caches, resolver, programs: ProgramCache::default() }
     }
 
-    /// Every webhook of every configuration, configurations in name order.
+    /// Every webhook of every configuration, configurations in name order (the cache
+    /// lists cluster-scoped objects by name).
     async fn hooks(&self) -> Vec<Value> {
-        let (mut configs, _) = self.caches.list(GROUP, self.kind.plural(), None).await;
-        configs.sort_by(|a, b| meta(a, "name").cmp(meta(b, "name")));
+        let (configs, _) = self.caches.list(GROUP, self.kind.plural(), None).await;
         configs
             .iter()
             .flat_map(|c| c.get("webhooks").and_then(Value::as_array).cloned().unwrap_or_default())

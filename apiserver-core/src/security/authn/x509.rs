@@ -1,10 +1,13 @@
 //! The x509 authenticator: a client certificate chain verified against the cluster CA; `CN` is the user, each `O` a group.
 //!
-//! A verified chain is remembered for a minute (keyed by the SHA-256 of the chain), so
-//! the requests of one client do not each pay for path building and signature checks.
+//! A verdict is remembered for a minute: with the connection (its [`ConnectionVerdict`],
+//! so later requests on it neither verify nor hash the chain again), and keyed by the
+//! SHA-256 of the chain (so a client's new connections skip path building and signature
+//! checks).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -14,7 +17,9 @@ use rustls::pki_types::UnixTime;
 use rustls::server::danger::ClientCertVerifier;
 
 use crate::security::der::certificate_subject;
-use crate::security::tls::{ClientCertificates, TlsError, client_chain_verifier};
+use crate::security::tls::{
+    ClientCertificates, ConnectionVerdict, TlsError, Verdict, client_chain_verifier,
+};
 use crate::server::auth::{Authenticator, UserInfo};
 use crate::status::ApiError;
 
@@ -31,7 +36,12 @@ type CacheEntry = (Instant, Result<UserInfo, String>);
 pub struct X509Authenticator {
     verifier: Arc<dyn ClientCertVerifier>,
     cache: Mutex<HashMap<CacheKey, CacheEntry>>,
+    /// Tells this authenticator's verdicts in a [`ConnectionVerdict`] from another's.
+    id: u64,
 }
+
+/// The next [`X509Authenticator::id`].
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl std::fmt::Debug for X509Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,7 +52,11 @@ impl std::fmt::Debug for X509Authenticator {
 impl X509Authenticator {
     /// Trusts the certificates of a PEM CA bundle.
     pub fn new(ca_pem: &str) -> Result<Self, TlsError> {
-        Ok(X509Authenticator { verifier: client_chain_verifier(ca_pem)?, cache: Mutex::default() })
+        Ok(X509Authenticator {
+            verifier: client_chain_verifier(ca_pem)?,
+            cache: Mutex::default(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        })
     }
 
     /// Verifies a chain and reads its subject.
@@ -88,6 +102,10 @@ impl Authenticator for X509Authenticator {
         if chain.is_empty() {
             return Ok(None);
         }
+        let connection = request.extensions.get::<ConnectionVerdict>();
+        if let Some(outcome) = connection.and_then(|c| c.get(self.id, CACHE_TTL)) {
+            return outcome.map(Some).map_err(ApiError::unauthorized);
+        }
         let key = chain_key(chain);
         let now = Instant::now();
         let cached = self
@@ -96,8 +114,8 @@ impl Authenticator for X509Authenticator {
             .get(&key)
             .filter(|(at, _)| now.duration_since(*at) < CACHE_TTL)
             .cloned();
-        let result = match cached {
-            Some((_, result)) => result,
+        let (at, result) = match cached {
+            Some(entry) => entry,
             None => {
                 let result = self.verify(chain);
                 let mut cache = self.cache.lock();
@@ -105,9 +123,76 @@ impl Authenticator for X509Authenticator {
                     cache.clear();
                 }
                 cache.insert(key, (now, result.clone()));
-                result
+                (now, result)
             }
         };
+        if let Some(connection) = connection {
+            // As old as the verification, so a verdict never outlives the TTL.
+            connection.set(Verdict { authenticator: self.id, at, outcome: result.clone() });
+        }
         result.map(Some).map_err(ApiError::unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::pki::{ClusterCredentials, CredentialOptions, pem_certificates};
+    use rustls::pki_types::CertificateDer;
+
+    fn credentials(dir: &tempfile::TempDir, name: &str) -> ClusterCredentials {
+        ClusterCredentials::load_or_create(dir.path().join(name), &CredentialOptions::default())
+            .expect("credentials")
+    }
+
+    fn chain(pem: &str) -> ClientCertificates {
+        ClientCertificates(Arc::new(
+            pem_certificates(pem).into_iter().map(CertificateDer::from).collect(),
+        ))
+    }
+
+    fn parts(
+        certificates: ClientCertificates,
+        verdict: &ConnectionVerdict,
+    ) -> http::request::Parts {
+        let mut parts = http::Request::new(()).into_parts().0;
+        parts.extensions.insert(certificates);
+        parts.extensions.insert(verdict.clone());
+        parts
+    }
+
+    #[tokio::test]
+    async fn a_connection_keeps_its_verdict() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let creds = credentials(&dir, "a");
+        let alice = creds.issue_client("alice", Some("devs")).expect("client certificate");
+        let authenticator = X509Authenticator::new(creds.ca_cert_pem()).expect("authenticator");
+        let connection = ConnectionVerdict::default();
+        let user = authenticator
+            .authenticate(&parts(chain(&alice.cert_pem), &connection))
+            .await
+            .expect("verified")
+            .expect("a user");
+        assert_eq!((user.name.as_str(), user.groups.as_slice()), ("alice", &["devs".into()][..]));
+
+        // Later requests of the connection take the verdict without looking at the chain
+        // again: even one no CA signed still reads as the connection's user.
+        let other = credentials(&dir, "b");
+        let stranger = other.issue_client("mallory", None).expect("client certificate");
+        let again = authenticator
+            .authenticate(&parts(chain(&stranger.cert_pem), &connection))
+            .await
+            .expect("remembered")
+            .expect("a user");
+        assert_eq!(again.name, "alice");
+
+        // On a new connection the same chain is verified, and refused.
+        let fresh = ConnectionVerdict::default();
+        assert!(
+            authenticator.authenticate(&parts(chain(&stranger.cert_pem), &fresh)).await.is_err()
+        );
+        // Another authenticator (another CA) does not take the first one's verdict.
+        let second = X509Authenticator::new(other.ca_cert_pem()).expect("authenticator");
+        assert!(second.authenticate(&parts(chain(&alice.cert_pem), &connection)).await.is_err());
     }
 }

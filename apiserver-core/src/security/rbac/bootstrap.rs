@@ -9,12 +9,12 @@ use crate::security::authn::in_process::{InProcessUser, loopback_user};
 use crate::server::ApiServer;
 use crate::status::ApiError;
 
-const READ: &[&str] = &["get", "list", "watch"];
+pub(super) const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
 const ALL_VERBS: &[&str] =
     &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
-fn rule(verbs: &[&str], group: &str, resources: &[&str]) -> Value {
+pub(super) fn rule(verbs: &[&str], group: &str, resources: &[&str]) -> Value {
     json!({"apiGroups": [group], "resources": resources, "verbs": verbs})
 }
 
@@ -41,7 +41,7 @@ fn metadata(name: &str, labels: &[(&str, &str)]) -> Value {
     })
 }
 
-fn cluster_role(name: &str, labels: &[(&str, &str)], rules: Vec<Value>) -> Value {
+pub(super) fn cluster_role(name: &str, labels: &[(&str, &str)], rules: Vec<Value>) -> Value {
     json!({
         "apiVersion": format!("{RBAC_GROUP}/v1"),
         "kind": "ClusterRole",
@@ -58,7 +58,7 @@ fn aggregated(name: &str, labels: &[(&str, &str)], to: &str) -> Value {
     role
 }
 
-fn binding(role: &str, subjects: Vec<Value>) -> Value {
+pub(super) fn binding(role: &str, subjects: Vec<Value>) -> Value {
     json!({
         "apiVersion": format!("{RBAC_GROUP}/v1"),
         "kind": "ClusterRoleBinding",
@@ -422,8 +422,14 @@ pub fn cluster_role_bindings() -> Vec<Value> {
 /// resourceVersion written (0 when everything existed).
 pub async fn ensure(server: &ApiServer) -> Result<i64, ApiError> {
     let mut written = 0;
-    let roles = cluster_roles().into_iter().map(|r| ("clusterroles", r));
-    let bindings = cluster_role_bindings().into_iter().map(|b| ("clusterrolebindings", b));
+    let roles = cluster_roles()
+        .into_iter()
+        .chain(super::controller_roles::cluster_roles())
+        .map(|r| ("clusterroles", r));
+    let bindings = cluster_role_bindings()
+        .into_iter()
+        .chain(super::controller_roles::cluster_role_bindings())
+        .map(|b| ("clusterrolebindings", b));
     for (plural, object) in roles.chain(bindings) {
         let mut request = http::Request::builder()
             .method(http::Method::POST)

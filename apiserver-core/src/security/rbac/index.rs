@@ -1,12 +1,13 @@
 //! The RBAC index: Roles, ClusterRoles and their bindings followed through the API server's watch caches, resolved into per-subject grants once per change — never listed per request.
 //!
-//! One task per resource lists its watch cache, then follows its watch (from the listed
-//! revision; again from scratch when the watch cannot resume). After each batch of
-//! events a new [`Snapshot`] is built and swapped in: ClusterRole aggregation resolved
-//! (an aggregated role's rules are the union of the roles its selectors pick, nested
-//! aggregation included), each binding's role resolved to its rules, and grants indexed
-//! by user name and by group. A request then looks at the grants of its user and groups
-//! only.
+//! One follower per resource ([`crate::security::follow`]) lists its watch cache, then
+//! follows its watch. After each batch of events a new [`Snapshot`] is built and swapped
+//! in: ClusterRole aggregation resolved (an aggregated role's rules are the union of the
+//! roles its selectors pick, nested aggregation included), each binding's role resolved
+//! to its rules, and grants indexed by user name and by group, each subject's rules by
+//! the resource they name. A request then looks at the rules of its user and groups that
+//! name its resource (or `*`) only. [`RbacIndex::wait_for`] returns once all four
+//! followers have applied a revision.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -14,14 +15,15 @@ use std::time::Duration;
 
 use capstan_api_types::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use capstan_api_types::labels::Selector;
-use futures::{FutureExt, StreamExt};
 use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use super::rules::PolicyRule;
-use crate::request::{ListOptions, RequestInfo};
+use crate::request::RequestInfo;
 use crate::security::authn::service_account::service_account_username;
+use crate::security::follow::{self, Position, Sink};
 use crate::server::auth::UserInfo;
 use crate::watch_cache::{CacheEvent, CachedObject, WatchCache};
 
@@ -112,32 +114,81 @@ impl Grant {
     }
 }
 
+/// Where one rule of a subject's grants is: `(grant, rule)` indexes.
+type RuleAt = (usize, usize);
+
+/// The grants of one subject, with their resource rules indexed by the resource they
+/// name (`pods` for `pods` and `pods/log`; `*` for `*` and `*/scale`).
+#[derive(Debug, Default)]
+struct SubjectGrants {
+    grants: Vec<Grant>,
+    by_resource: HashMap<String, Vec<RuleAt>>,
+    /// Rules with `nonResourceURLs`.
+    non_resource: Vec<RuleAt>,
+}
+
+impl SubjectGrants {
+    fn push(&mut self, grant: Grant) {
+        let g = self.grants.len();
+        for (r, rule) in grant.rules.iter().enumerate() {
+            let mut named = HashSet::new();
+            for resource in &rule.resources {
+                let base = resource.split_once('/').map_or(resource.as_str(), |(base, _)| base);
+                if named.insert(base) {
+                    self.by_resource.entry(base.to_string()).or_default().push((g, r));
+                }
+            }
+            if !rule.non_resource_urls.is_empty() {
+                self.non_resource.push((g, r));
+            }
+        }
+        self.grants.push(grant);
+    }
+
+    /// Whether one of the rules that can match the request allows it.
+    fn allows(&self, info: &RequestInfo) -> bool {
+        let allows = |&(g, r): &RuleAt| {
+            let grant = &self.grants[g];
+            grant.applies_in(&info.namespace) && grant.rules[r].allows(info)
+        };
+        if !info.is_resource_request {
+            return self.non_resource.iter().any(allows);
+        }
+        [info.resource.as_str(), "*"]
+            .iter()
+            .filter_map(|resource| self.by_resource.get(*resource))
+            .any(|rules| rules.iter().any(allows))
+    }
+}
+
 /// The resolved state at one point: effective roles and grants by subject.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     cluster_roles: HashMap<String, Arc<[PolicyRule]>>,
     roles: HashMap<Key, Arc<[PolicyRule]>>,
-    by_user: HashMap<String, Vec<Grant>>,
-    by_group: HashMap<String, Vec<Grant>>,
+    by_user: HashMap<String, SubjectGrants>,
+    by_group: HashMap<String, SubjectGrants>,
     /// Aggregated ClusterRoles whose stored rules differ from their aggregation.
     pub(crate) stale_aggregations: Vec<(String, Arc<[PolicyRule]>)>,
 }
 
 impl Snapshot {
-    /// The grants of a user (by name and by each group).
-    pub fn grants<'a>(&'a self, user: &'a UserInfo) -> impl Iterator<Item = &'a Grant> + 'a {
+    /// The grants of the user and of each of its groups.
+    fn subjects<'a>(&'a self, user: &'a UserInfo) -> impl Iterator<Item = &'a SubjectGrants> + 'a {
         self.by_user
             .get(&user.name)
             .into_iter()
-            .flatten()
-            .chain(user.groups.iter().filter_map(|g| self.by_group.get(g)).flatten())
+            .chain(user.groups.iter().filter_map(|g| self.by_group.get(g)))
+    }
+
+    /// The grants of a user (by name and by each group).
+    pub fn grants<'a>(&'a self, user: &'a UserInfo) -> impl Iterator<Item = &'a Grant> + 'a {
+        self.subjects(user).flat_map(|s| s.grants.iter())
     }
 
     /// Whether some grant of `user` allows the request.
     pub fn allows(&self, user: &UserInfo, info: &RequestInfo) -> bool {
-        self.grants(user)
-            .filter(|g| g.applies_in(&info.namespace))
-            .any(|g| g.rules.iter().any(|r| r.allows(info)))
+        self.subjects(user).any(|s| s.allows(info))
     }
 
     /// Every rule `user` holds in `namespace` (cluster-wide ones included; only those
@@ -311,10 +362,8 @@ fn build(raw: &Raw) -> Snapshot {
 struct Shared {
     raw: Mutex<Raw>,
     snapshot: RwLock<Arc<Snapshot>>,
-    /// The highest revision applied (lists count with their revision).
-    seen: watch::Sender<i64>,
-    /// How many resources finished their first list.
-    synced: watch::Sender<usize>,
+    /// Each resource's cache and follower position, once started.
+    feeds: Mutex<Vec<(Arc<WatchCache>, Arc<Position>)>>,
     stop: watch::Sender<bool>,
     /// Told after each rebuild (the aggregation writer listens).
     rebuilt: watch::Sender<u64>,
@@ -328,7 +377,7 @@ pub struct RbacIndex {
 
 impl std::fmt::Debug for RbacIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RbacIndex").field("revision", &*self.shared.seen.borrow()).finish()
+        f.debug_struct("RbacIndex").field("revision", &self.revision()).finish()
     }
 }
 
@@ -345,8 +394,7 @@ impl RbacIndex {
             shared: Arc::new(Shared {
                 raw: Mutex::new(Raw::default()),
                 snapshot: RwLock::new(Arc::new(Snapshot::default())),
-                seen: watch::channel(0).0,
-                synced: watch::channel(0).0,
+                feeds: Mutex::new(Vec::new()),
                 stop: watch::channel(false).0,
                 rebuilt: watch::channel(0).0,
             }),
@@ -361,8 +409,10 @@ impl RbacIndex {
     /// Follows the four RBAC watch caches (one task each).
     pub fn start(&self, caches: Vec<(RbacKind, Arc<WatchCache>)>) {
         for (kind, cache) in caches {
-            let shared = self.shared.clone();
-            tokio::spawn(feed(shared, kind, cache));
+            let position = Arc::new(Position::default());
+            self.shared.feeds.lock().push((cache.clone(), position.clone()));
+            let sink = Feed { shared: self.shared.clone(), kind };
+            tokio::spawn(follow::follow(cache, sink, position, self.shared.stop.subscribe()));
         }
     }
 
@@ -371,25 +421,41 @@ impl RbacIndex {
         self.shared.stop.send_replace(true);
     }
 
-    /// The highest revision the index has applied.
+    fn feeds(&self) -> Vec<(Arc<WatchCache>, Arc<Position>)> {
+        self.shared.feeds.lock().clone()
+    }
+
+    /// The revision up to which every RBAC resource is applied (`-1` before all were
+    /// listed, or when not started).
     pub fn revision(&self) -> i64 {
-        *self.shared.seen.borrow()
+        self.feeds().iter().map(|(_, p)| p.applied()).min().unwrap_or(-1)
     }
 
     /// Waits until every resource was listed once; `false` after `timeout`.
     pub async fn wait_synced(&self, timeout: Duration) -> bool {
-        let mut rx = self.shared.synced.subscribe();
-        let all = RbacKind::ALL.len();
-        tokio::time::timeout(timeout, rx.wait_for(|n| *n >= all)).await.is_ok_and(|r| r.is_ok())
+        let deadline = Instant::now() + timeout;
+        let feeds = self.feeds();
+        !feeds.is_empty()
+            && futures::future::join_all(feeds.iter().map(|(_, p)| p.listed(deadline)))
+                .await
+                .into_iter()
+                .all(|listed| listed)
     }
 
-    /// Waits until the index has applied `revision` (the resourceVersion of an RBAC
-    /// object just written); `false` after `timeout`.
+    /// Waits until the index has applied every RBAC change up to `revision` — of all four
+    /// resources, whichever was written (the resourceVersion of an RBAC object just
+    /// written, or the store's revision) — so an authorization afterwards sees it;
+    /// `false` after `timeout`, or when the index was not started.
     pub async fn wait_for(&self, revision: i64, timeout: Duration) -> bool {
-        let mut rx = self.shared.seen.subscribe();
-        tokio::time::timeout(timeout, rx.wait_for(|r| *r >= revision))
+        let deadline = Instant::now() + timeout;
+        let feeds = self.feeds();
+        !feeds.is_empty()
+            && futures::future::join_all(
+                feeds.iter().map(|(cache, p)| p.reach(cache, revision, deadline)),
+            )
             .await
-            .is_ok_and(|r| r.is_ok())
+            .into_iter()
+            .all(|reached| reached)
     }
 
     /// A receiver told after every rebuild.
@@ -437,100 +503,44 @@ fn clear(raw: &mut Raw, kind: RbacKind) {
     }
 }
 
-fn rebuild(shared: &Shared, revision: i64) {
-    let snapshot = Arc::new(build(&shared.raw.lock()));
+/// Builds and publishes a snapshot of `raw`. The caller still holds `raw`'s lock, so
+/// snapshots are published in the order of the changes they contain (two followers'
+/// rebuilds never leave the older one in place).
+fn rebuild(shared: &Shared, raw: &Raw) {
+    let snapshot = Arc::new(build(raw));
     *shared.snapshot.write() = snapshot;
-    shared.seen.send_modify(|r| *r = (*r).max(revision));
     shared.rebuilt.send_modify(|n| *n += 1);
 }
 
-/// How long a feed waits before watching again after its watch ended.
-const REWATCH_DELAY: Duration = Duration::from_millis(200);
-
-async fn feed(shared: Arc<Shared>, kind: RbacKind, cache: Arc<WatchCache>) {
-    let mut stop = shared.stop.subscribe();
-    let mut from: Option<i64> = None;
-    let mut first = true;
-    loop {
-        if *stop.borrow() {
-            return;
-        }
-        let revision = match from {
-            Some(r) => r,
-            None => match cache.list(None, &ListOptions::default()).await {
-                Ok(page) => {
-                    {
-                        let mut raw = shared.raw.lock();
-                        clear(&mut raw, kind);
-                        for object in &page.items {
-                            apply(&mut raw, kind, object, false);
-                        }
-                    }
-                    rebuild(&shared, page.revision);
-                    if first {
-                        first = false;
-                        shared.synced.send_modify(|n| *n += 1);
-                    }
-                    page.revision
-                }
-                Err(error) => {
-                    tracing::warn!(%error, resource = kind.plural(), "RBAC index: list failed");
-                    if pause(&mut stop).await {
-                        return;
-                    }
-                    continue;
-                }
-            },
-        };
-        let options = ListOptions {
-            watch: true,
-            resource_version: Some(revision.to_string()),
-            ..ListOptions::default()
-        };
-        let mut events = match cache.watch(None, &options) {
-            Ok(w) => w,
-            Err(_) => {
-                from = None;
-                continue;
-            }
-        };
-        from = Some(revision);
-        loop {
-            let event = tokio::select! {
-                _ = stop.changed() => return,
-                event = events.next() => event,
-            };
-            let Some(event) = event else { break };
-            let mut last = revision;
-            {
-                let mut raw = shared.raw.lock();
-                let mut next = Some(event);
-                while let Some(event) = next {
-                    last = last.max(event.revision());
-                    match &event {
-                        CacheEvent::Added(o) | CacheEvent::Modified(o) => {
-                            apply(&mut raw, kind, o, false)
-                        }
-                        CacheEvent::Deleted(o) => apply(&mut raw, kind, o, true),
-                        CacheEvent::Bookmark(_) | CacheEvent::InitialEventsEnd(_) => {}
-                    }
-                    next = events.next().now_or_never().flatten();
-                }
-            }
-            rebuild(&shared, last);
-            from = Some(last);
-        }
-        if pause(&mut stop).await {
-            return;
-        }
-    }
+/// One RBAC resource's follower: its changes go into the shared raw state, and every
+/// batch rebuilds the snapshot.
+struct Feed {
+    shared: Arc<Shared>,
+    kind: RbacKind,
 }
 
-/// Waits [`REWATCH_DELAY`]; `true` when stopped meanwhile.
-async fn pause(stop: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = stop.changed() => true,
-        () = tokio::time::sleep(REWATCH_DELAY) => *stop.borrow(),
+impl Sink for Feed {
+    fn reset(&self, objects: &[Arc<CachedObject>]) {
+        let mut raw = self.shared.raw.lock();
+        clear(&mut raw, self.kind);
+        for object in objects {
+            apply(&mut raw, self.kind, object, false);
+        }
+        rebuild(&self.shared, &raw);
+    }
+
+    fn apply(&self, events: &[CacheEvent]) {
+        let mut raw = self.shared.raw.lock();
+        for event in events {
+            match event {
+                CacheEvent::Added(o) | CacheEvent::Modified(o) => {
+                    apply(&mut raw, self.kind, o, false)
+                }
+                CacheEvent::Deleted(o) => apply(&mut raw, self.kind, o, true),
+                CacheEvent::Bookmark(_) | CacheEvent::InitialEventsEnd(_) => {}
+            }
+        }
+        rebuild(&self.shared, &raw);
     }
 }
 

@@ -1,7 +1,8 @@
-//! RBAC: the [`RbacAuthorizer`] over a watch-fed [`index::RbacIndex`], rule semantics in [`rules`], escalation prevention in [`escalation`], the default policy in [`bootstrap`], and ClusterRole aggregation written back by [`aggregation`].
+//! RBAC: the [`RbacAuthorizer`] over a watch-fed [`index::RbacIndex`], rule semantics in [`rules`], escalation prevention in [`escalation`], the default policy in [`bootstrap`] (with the controllers' roles in [`controller_roles`]), and ClusterRole aggregation written back by [`aggregation`].
 
 pub mod aggregation;
 pub mod bootstrap;
+pub mod controller_roles;
 pub mod escalation;
 pub mod index;
 pub mod rules;

@@ -109,6 +109,15 @@ pub fn json(r: &Results) -> Value {
                 "https_create": compared_json(&s.https_create),
                 "tls_only_get": compared_json(&s.tls_get),
                 "tls_only_create": compared_json(&s.tls_create),
+                "target": {
+                    "max_pct": TARGET_PCT,
+                    "get_added_cpu_us": s.https_get.chain_cpu_us - s.https_get.allow_all_cpu_us,
+                    "get_added_pct": s.https_get.cpu_overhead_pct,
+                    "create_added_cpu_us":
+                        s.https_create.chain_cpu_us - s.https_create.allow_all_cpu_us,
+                    "create_added_pct": s.https_create.cpu_overhead_pct,
+                    "met": target_met(&s.https_get, &s.https_create),
+                },
             }),
         );
     }
@@ -218,6 +227,45 @@ pub fn table(r: &Results) -> String {
                 c.chain_cpu_us
             ));
         }
+        out += &security_target(s);
     }
     out
+}
+
+/// `+4.1 µs (+17.5%)`: what the chain adds per request, absolute (from all rounds' CPU)
+/// and relative (the median of the per-round ratios).
+fn added(c: &Compared) -> String {
+    format!("{:+.1} µs ({:+.1}%)", c.chain_cpu_us - c.allow_all_cpu_us, c.cpu_overhead_pct)
+}
+
+/// Whether both GETs and creates stay under [`TARGET_PCT`].
+fn target_met(get: &Compared, create: &Compared) -> bool {
+    get.cpu_overhead_pct < TARGET_PCT && create.cpu_overhead_pct < TARGET_PCT
+}
+
+/// The most the full chain may add to a request's cost, in percent.
+const TARGET_PCT: f64 = 20.0;
+
+/// The lines answering the target: the full chain (TLS + authentication + RBAC +
+/// admission) against allow-all, per request, over established connections.
+fn security_target(s: &SecurityCost) -> String {
+    let verdict = |met: bool| if met { "met" } else { "NOT met" };
+    format!(
+        "security target: the full chain (TLS + authn + RBAC + admission) vs allow-all, \
+         established connections, CPU per request: GET {:.1} → {:.1} µs, {}; create {:.1} → \
+         {:.1} µs, {}; under {TARGET_PCT}%: {}\n  \
+         of which TLS alone: GET {}, create {}; the chain without TLS (in-process): GET {}, \
+         create {}\n",
+        s.https_get.allow_all_cpu_us,
+        s.https_get.chain_cpu_us,
+        added(&s.https_get),
+        s.https_create.allow_all_cpu_us,
+        s.https_create.chain_cpu_us,
+        added(&s.https_create),
+        verdict(target_met(&s.https_get, &s.https_create)),
+        added(&s.tls_get),
+        added(&s.tls_create),
+        added(&s.in_process_get),
+        added(&s.in_process_create),
+    )
 }

@@ -4,9 +4,11 @@
 //! cargo run --release -p capstan-benches --bin density -- --nodes N --pods-per-node P [--json]
 //! ```
 //!
-//! Starts what `capstan up --nodes N` starts (the API server on the chosen store, the
-//! controller manager, the scheduler and N simulated nodes, each on its own in-process
-//! client), then creates Deployments whose replicas add up to N×P pods and waits until a
+//! Starts what `capstan up --nodes N` starts (the API server on the chosen store with
+//! authentication, RBAC and admission, the controller manager, the scheduler and N
+//! simulated nodes, each on its own in-process client with its own identity;
+//! `--plain-http` leaves the security out), then creates Deployments whose replicas add
+//! up to N×P pods and waits until a
 //! watcher of the benchmark has seen every pod Running. Reports the time from the first
 //! Deployment to the last pod Running, pods per second, pod startup latency (the watcher
 //! seeing the pod created → seeing it Running) p50/p99, peak resident set (`VmHWM`) and the
@@ -20,7 +22,6 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use capstan::{Cluster, StoreChoice, UpOptions};
-use capstan_controller_runtime::client;
 use clap::Parser;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{Container, Namespace, PodSpec, PodTemplateSpec};
@@ -53,6 +54,9 @@ struct Args {
     /// Give up after this many seconds of waiting for pods.
     #[arg(long, default_value_t = 900)]
     timeout: u64,
+    /// Run without authentication, authorization and admission (`capstan up --plain-http`).
+    #[arg(long)]
+    plain_http: bool,
     /// Store compaction interval in seconds (`capstan up`'s: 300).
     #[arg(long, default_value_t = 300)]
     compaction_seconds: u64,
@@ -146,6 +150,8 @@ async fn run(args: &Args) -> Result<(Report, Cluster, tempfile::TempDir), BoxErr
         store: store.clone(),
         nodes: args.nodes,
         compaction_interval: Duration::from_secs(args.compaction_seconds),
+        plain_http: args.plain_http,
+        audit_policy: None,
     };
     let started = Instant::now();
     eprintln!("density: starting the cluster with {} nodes", args.nodes);
@@ -153,7 +159,7 @@ async fn run(args: &Args) -> Result<(Report, Cluster, tempfile::TempDir), BoxErr
     let node_startup = started.elapsed();
     eprintln!("density: {} nodes registered in {:.1}s", args.nodes, node_startup.as_secs_f64());
 
-    let client = client::in_process(cluster.api().clone(), NAMESPACE);
+    let client = cluster.client(NAMESPACE);
     let ns = Namespace {
         metadata: ObjectMeta { name: Some(NAMESPACE.into()), ..Default::default() },
         ..Default::default()
@@ -237,7 +243,9 @@ fn main() -> Result<(), BoxError> {
         report.print_table();
     }
     eprintln!("density: stopping the cluster");
-    let stopped = runtime.block_on(tokio::time::timeout(Duration::from_secs(60), cluster.stop()));
+    // The timeout is made inside the runtime (it needs its timer).
+    let stopped = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(60), cluster.stop()).await });
     if !matches!(stopped, Ok(Ok(()))) {
         eprintln!("density: the cluster did not stop cleanly within 60s");
     }

@@ -26,6 +26,10 @@ use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
 use schedule::Schedule;
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/cronjob-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "cronjob-controller";
+
 /// Annotation on each Job with its scheduled time (RFC 3339 in the schedule's zone).
 pub const SCHEDULED_TIMESTAMP: &str = "batch.kubernetes.io/cronjob-scheduled-timestamp";
 /// How many missed start times are tolerated before only the latest is considered.
@@ -58,7 +62,7 @@ pub fn controller_with(
     let jobs = manager.factory().informer::<Job>();
     jobs.add_indexer(OWNER_UID_INDEX, owner_uid_index());
     let reconciler = CronJobReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         cronjobs: manager.factory().informer::<CronJob>().store(),
         jobs: jobs.store(),
         clock,

@@ -39,6 +39,10 @@ use crate::owner::{controller_of, controller_reference};
 use crate::predicate::Predicate;
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/daemon-set-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "daemon-set-controller";
+
 /// The label carrying the template hash on a DaemonSet's pods.
 pub const CONTROLLER_REVISION_HASH: &str = "controller-revision-hash";
 /// The label carrying the DaemonSet generation a pod was created from.
@@ -123,7 +127,7 @@ pub fn controller(manager: &Manager) -> Result<Controller<DaemonSetReconciler>, 
     let for_orphans = daemonsets.clone();
     let for_nodes = daemonsets.clone();
     let reconciler = DaemonSetReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         daemonsets,
         pods: pod_informer.store(),
         nodes: node_informer.store(),

@@ -24,6 +24,10 @@ use crate::object::ObjectKey;
 use crate::owner::{controller_of, controller_reference};
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/deployment-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "deployment-controller";
+
 /// Reconciles Deployments.
 pub struct DeploymentReconciler {
     client: kube::Client,
@@ -54,7 +58,7 @@ pub fn controller(manager: &Manager) -> Result<Controller<DeploymentReconciler>,
     let deployments = d_informer.store();
     let for_orphans = deployments.clone();
     let reconciler = DeploymentReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         deployments,
         replicasets: rs_informer.store(),
         pods: pod_informer.store(),

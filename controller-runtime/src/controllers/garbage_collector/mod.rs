@@ -82,15 +82,34 @@ pub async fn discover(client: &kube::Client) -> Result<Vec<Watched>, kube::Error
 
 /// The garbage collector as a manager [`Runnable`]: discovers the resources, then runs
 /// its controller over the graph.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct GarbageCollector {
     concurrency: usize,
+    client: Option<kube::Client>,
 }
 
+impl std::fmt::Debug for GarbageCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GarbageCollector").field("concurrency", &self.concurrency).finish()
+    }
+}
+
+/// The credentials the garbage collector deletes and patches with: Kubernetes'
+/// ServiceAccount `kube-system/generic-garbage-collector`.
+pub const CREDENTIALS: &str = "generic-garbage-collector";
+
 impl GarbageCollector {
-    /// A collector with kube's default of 20 concurrent workers.
+    /// A collector with kube's default of 20 concurrent workers, writing with the
+    /// manager's client.
     pub fn new() -> Self {
-        GarbageCollector { concurrency: 20 }
+        GarbageCollector { concurrency: 20, client: None }
+    }
+
+    /// Deletes and patches dependents with `client` (discovery and the graph's watches
+    /// keep the manager's client).
+    pub fn with_client(mut self, client: kube::Client) -> Self {
+        self.client = Some(client);
+        self
     }
 }
 
@@ -127,7 +146,8 @@ impl Runnable for GarbageCollector {
                 graph: graph.clone(),
             });
         }
-        let reconciler = GcReconciler { client: ctx.client.clone(), graph, kinds };
+        let client = self.client.clone().unwrap_or_else(|| ctx.client.clone());
+        let reconciler = GcReconciler { client, graph, kinds };
         let controller =
             builder.build(reconciler).map_err(|e| RunnableError::Failed(Box::new(e)))?;
         controller.start(ctx).await

@@ -39,6 +39,10 @@ use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 use indexes::IndexSet;
 use policy::FailureAction;
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/job-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "job-controller";
+
 /// The finalizer on every pod the controller has not counted yet.
 pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
 /// Annotation and label holding an Indexed Job pod's completion index.
@@ -123,7 +127,7 @@ pub fn controller_with(
     let pods = manager.factory().informer::<Pod>();
     pods.add_indexer(OWNER_UID_INDEX, owner_uid_index());
     let reconciler = JobReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         jobs: manager.factory().informer::<Job>().store(),
         pods: pods.store(),
         config,

@@ -34,6 +34,10 @@ use crate::object::ObjectKey;
 use crate::owner::{controller_of, controller_reference};
 use crate::reconciler::{Action, ReconcileError, Reconciler, Request};
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/replicaset-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "replicaset-controller";
+
 /// The most pods created or deleted in one sync (kube's `BurstReplicas`).
 pub const BURST_REPLICAS: usize = 500;
 
@@ -108,7 +112,7 @@ pub fn controller(manager: &Manager) -> Result<Controller<ReplicaSetReconciler>,
     let replicasets = rs_informer.store();
     let for_orphans = replicasets.clone();
     let reconciler = ReplicaSetReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         replicasets,
         pods: pod_informer.store(),
         expectations,

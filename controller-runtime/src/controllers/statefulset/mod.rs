@@ -34,6 +34,10 @@ use capstan_api_types::labels::Selector;
 use identity::{ordinal_of, revision_of};
 use status::is_healthy;
 
+/// The credentials this controller writes with: Kubernetes' ServiceAccount
+/// `kube-system/statefulset-controller` (see [`Manager::client_for`]).
+pub const CREDENTIALS: &str = "statefulset-controller";
+
 /// Reconciles StatefulSets.
 pub struct StatefulSetReconciler {
     client: kube::Client,
@@ -69,7 +73,7 @@ pub fn controller(manager: &Manager) -> Result<Controller<StatefulSetReconciler>
     let sets = set_informer.store();
     let for_orphans = sets.clone();
     let reconciler = StatefulSetReconciler {
-        client: manager.client().clone(),
+        client: manager.client_for(CREDENTIALS),
         sets,
         pods: pod_informer.store(),
     };

@@ -17,6 +17,7 @@ use crate::framework::registry::{PluginError, decode_args};
 use crate::framework::status::Status;
 use crate::framework::types::{AffinityTerm, NodeInfo, PodInfo, WeightedAffinityTerm};
 use crate::plugins::names::INTER_POD_AFFINITY;
+use crate::plugins::node_memo::{Aggregate, SumMemo};
 
 /// The reason for a node not satisfying the pod's affinity.
 pub const ERR_REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
@@ -55,6 +56,28 @@ impl Default for InterPodAffinityArgs {
 pub struct InterPodAffinity {
     args: InterPodAffinityArgs,
     namespaces: Arc<dyn NamespaceLister>,
+    memos: Memos,
+}
+
+/// Totals over the nodes kept across cycles (see [`SumMemo`]), by what the incoming
+/// pod asks.
+#[derive(Debug, Default)]
+struct Memos {
+    /// Existing pods' required anti-affinity terms matching the incoming pod.
+    existing_anti_affinity: SumMemo<TopologyCounts>,
+    /// Pods matching all the incoming pod's required affinity terms.
+    affinity: SumMemo<TopologyCounts>,
+    /// Pods matching each of the incoming pod's required anti-affinity terms.
+    anti_affinity: SumMemo<TopologyCounts>,
+    /// PreScore: the scores the nodes' pods add per topology pair.
+    scores: SumMemo<ScoreTotals>,
+}
+
+impl InterPodAffinity {
+    /// A plugin with `args` resolving `namespaceSelector`s through `namespaces`.
+    pub fn new(args: InterPodAffinityArgs, namespaces: Arc<dyn NamespaceLister>) -> Self {
+        InterPodAffinity { args, namespaces, memos: Memos::default() }
+    }
 }
 
 /// Builds the plugin from `InterPodAffinityArgs`.
@@ -69,13 +92,15 @@ pub fn factory(
             message: "hardPodAffinityWeight: must be in the range [0, 100]".into(),
         });
     }
-    Ok(Arc::new(InterPodAffinity { args, namespaces: handle.namespaces.clone() }))
+    Ok(Arc::new(InterPodAffinity::new(args, handle.namespaces.clone())))
 }
 
 /// Pod counts by topology key, then value: looked up by `&str` without allocating.
+/// Values are shared strings, so a copy (made when a cycle's state still holds the
+/// memo's counts) allocates no string.
 #[derive(Debug, Clone, Default)]
 struct TopologyCounts {
-    by_key: HashMap<String, HashMap<String, i64>>,
+    by_key: HashMap<String, HashMap<Arc<str>, i64>>,
 }
 
 impl TopologyCounts {
@@ -91,23 +116,47 @@ impl TopologyCounts {
     fn any_positive(&self, labels: &BTreeMap<String, String>) -> bool {
         self.by_key
             .iter()
-            .any(|(k, m)| labels.get(k).is_some_and(|v| m.get(v).is_some_and(|c| *c > 0)))
+            .any(|(k, m)| labels.get(k).is_some_and(|v| m.get(v.as_str()).is_some_and(|c| *c > 0)))
+    }
+}
+
+/// One node's share of [`TopologyCounts`]: `(topology key, value, count)`.
+type NodeCounts = Vec<(String, Arc<str>, i64)>;
+
+impl Aggregate for TopologyCounts {
+    type Node = NodeCounts;
+    fn apply(&mut self, node: &NodeCounts, sign: i64) {
+        for (key, value, count) in node {
+            add_pair(self, key, value, Some(value), sign * count);
+        }
     }
 }
 
 fn update_counts(counts: &mut TopologyCounts, node: &NodeInfo, key: &str, delta: i64) {
-    let Some(v) = node.labels().get(key) else { return };
+    if let Some(v) = node.labels().get(key) {
+        add_pair(counts, key, v, None, delta);
+    }
+}
+
+/// Adds `delta` to `key`=`v` (`shared`: `v` as a shared string, if at hand).
+fn add_pair(
+    counts: &mut TopologyCounts,
+    key: &str,
+    v: &str,
+    shared: Option<&Arc<str>>,
+    delta: i64,
+) {
     let values = match counts.by_key.get_mut(key) {
         Some(m) => m,
         None => counts.by_key.entry(key.to_string()).or_default(),
     };
-    let c = match values.get_mut(v.as_str()) {
+    let c = match values.get_mut(v) {
         Some(c) => c,
-        None => values.entry(v.clone()).or_insert(0),
+        None => values.entry(shared.cloned().unwrap_or_else(|| Arc::from(v))).or_insert(0),
     };
     *c += delta;
     if *c == 0 {
-        values.remove(v.as_str());
+        values.remove(v);
         if values.is_empty() {
             counts.by_key.remove(key);
         }
@@ -118,15 +167,89 @@ fn matches_all(terms: &[AffinityTerm], pod: &PodInfo) -> bool {
     !terms.is_empty() && terms.iter().all(|t| t.matches(pod, None))
 }
 
+/// Appends a key naming `term` (its namespaces sorted) to `out`.
+fn push_term_key(out: &mut String, term: &AffinityTerm) {
+    use std::fmt::Write;
+    let mut ns: Vec<&String> = term.namespaces.iter().collect();
+    ns.sort();
+    let _ = write!(
+        out,
+        "{ns:?}|{:?}|{:?}|{:?};",
+        term.selector, term.topology_key, term.namespace_selector
+    );
+}
+
+/// Appends a key naming what terms of other pods see of `pod`: its namespace, the
+/// namespace's labels and its own labels.
+fn push_pod_key(out: &mut String, pod: &PodInfo, ns_labels: Option<&BTreeMap<String, String>>) {
+    use std::fmt::Write;
+    let _ = write!(out, "{:?}|{ns_labels:?}|{:?};", pod.namespace(), pod.pod.metadata.labels);
+}
+
+/// Adds `delta` to the entry for `key`=`value` of a short per-node list.
+fn add_to(list: &mut NodeCounts, key: &str, value: &str, delta: i64) {
+    match list.iter_mut().find(|(k, v, _)| k == key && &**v == value) {
+        Some((_, _, c)) => *c += delta,
+        None => list.push((key.to_string(), Arc::from(value), delta)),
+    }
+}
+
+/// Per topology pair of `node`, how many of its pods' required anti-affinity terms
+/// select the incoming `pod`.
+fn existing_anti_affinity_on(
+    node: &NodeInfo,
+    pod: &PodInfo,
+    ns_labels: Option<&BTreeMap<String, String>>,
+) -> NodeCounts {
+    let mut out = Vec::new();
+    for existing in node.pods_with_required_anti_affinity() {
+        for t in &existing.required_anti_affinity_terms {
+            if let Some(v) = node.labels().get(&t.topology_key) {
+                if t.matches(pod, ns_labels) {
+                    add_to(&mut out, &t.topology_key, v, 1);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Per term's topology pair of `node`, its pods matching all `terms`.
+fn affinity_on(node: &NodeInfo, terms: &[AffinityTerm]) -> NodeCounts {
+    let all = node.pods().iter().filter(|p| matches_all(terms, p)).count() as i64;
+    if all == 0 {
+        return Vec::new();
+    }
+    terms
+        .iter()
+        .filter_map(|t| {
+            let v = node.labels().get(&t.topology_key)?;
+            Some((t.topology_key.clone(), Arc::from(v.as_str()), all))
+        })
+        .collect()
+}
+
+/// Per term's topology pair of `node`, its pods matching the term.
+fn anti_affinity_on(node: &NodeInfo, terms: &[AffinityTerm]) -> NodeCounts {
+    terms
+        .iter()
+        .filter_map(|t| {
+            let v = node.labels().get(&t.topology_key)?;
+            let n = node.pods().iter().filter(|p| t.matches(p, None)).count() as i64;
+            (n > 0).then(|| (t.topology_key.clone(), Arc::from(v.as_str()), n))
+        })
+        .collect()
+}
+
 /// The PreFilter state.
 #[derive(Debug, Clone, Default)]
 struct FilterState {
     required_affinity: Vec<AffinityTerm>,
     required_anti_affinity: Vec<AffinityTerm>,
     namespace_labels: Option<BTreeMap<String, String>>,
-    existing_anti_affinity: TopologyCounts,
-    affinity: TopologyCounts,
-    anti_affinity: TopologyCounts,
+    existing_anti_affinity: Arc<TopologyCounts>,
+    affinity: Arc<TopologyCounts>,
+    anti_affinity: Arc<TopologyCounts>,
 }
 
 impl FilterState {
@@ -139,17 +262,22 @@ impl FilterState {
     ) {
         for t in &existing.required_anti_affinity_terms {
             if t.matches(incoming, self.namespace_labels.as_ref()) {
-                update_counts(&mut self.existing_anti_affinity, node, &t.topology_key, delta);
+                update_counts(
+                    Arc::make_mut(&mut self.existing_anti_affinity),
+                    node,
+                    &t.topology_key,
+                    delta,
+                );
             }
         }
         if matches_all(&self.required_affinity, existing) {
             for t in &self.required_affinity {
-                update_counts(&mut self.affinity, node, &t.topology_key, delta);
+                update_counts(Arc::make_mut(&mut self.affinity), node, &t.topology_key, delta);
             }
         }
         for t in &self.required_anti_affinity {
             if t.matches(existing, None) {
-                update_counts(&mut self.anti_affinity, node, &t.topology_key, delta);
+                update_counts(Arc::make_mut(&mut self.anti_affinity), node, &t.topology_key, delta);
             }
         }
     }
@@ -233,30 +361,34 @@ impl PreFilterPlugin for InterPodAffinity {
             namespace_labels: self.namespaces.labels(pod.namespace()),
             ..Default::default()
         };
-        for node in snapshot.have_pods_with_required_anti_affinity() {
-            for existing in node.pods_with_required_anti_affinity() {
-                for t in &existing.required_anti_affinity_terms {
-                    if t.matches(pod, st.namespace_labels.as_ref()) {
-                        update_counts(&mut st.existing_anti_affinity, node, &t.topology_key, 1);
-                    }
-                }
-            }
+        if any_existing {
+            let mut key = String::new();
+            push_pod_key(&mut key, pod, st.namespace_labels.as_ref());
+            let ns_labels = st.namespace_labels.as_ref();
+            st.existing_anti_affinity =
+                self.memos
+                    .existing_anti_affinity
+                    .total(&key, snapshot, |node| existing_anti_affinity_on(node, pod, ns_labels));
         }
-        if !st.required_affinity.is_empty() || !st.required_anti_affinity.is_empty() {
-            for node in snapshot.list() {
-                for existing in node.pods() {
-                    if matches_all(&st.required_affinity, existing) {
-                        for t in &st.required_affinity {
-                            update_counts(&mut st.affinity, node, &t.topology_key, 1);
-                        }
-                    }
-                    for t in &st.required_anti_affinity {
-                        if t.matches(existing, None) {
-                            update_counts(&mut st.anti_affinity, node, &t.topology_key, 1);
-                        }
-                    }
-                }
+        if !st.required_affinity.is_empty() {
+            let mut key = String::new();
+            for t in &st.required_affinity {
+                push_term_key(&mut key, t);
             }
+            let terms = &st.required_affinity;
+            st.affinity =
+                self.memos.affinity.total(&key, snapshot, |node| affinity_on(node, terms));
+        }
+        if !st.required_anti_affinity.is_empty() {
+            let mut key = String::new();
+            for t in &st.required_anti_affinity {
+                push_term_key(&mut key, t);
+            }
+            let terms = &st.required_anti_affinity;
+            st.anti_affinity = self
+                .memos
+                .anti_affinity
+                .total(&key, snapshot, |node| anti_affinity_on(node, terms));
         }
         state.write(st);
         (None, Status::success())
@@ -328,36 +460,122 @@ impl FilterPlugin for InterPodAffinity {
     }
 }
 
+/// Scores per topology pair, with how many nodes add to each (a pair stays while any
+/// node's terms matched, even if the scores cancel out).
+#[derive(Debug, Clone, Default)]
+struct ScoreTotals {
+    scores: HashMap<String, HashMap<Arc<str>, (i64, i64)>>,
+}
+
+impl Aggregate for ScoreTotals {
+    type Node = NodeCounts;
+    fn apply(&mut self, node: &NodeCounts, sign: i64) {
+        for (key, value, score) in node {
+            let values = match self.scores.get_mut(key.as_str()) {
+                Some(m) => m,
+                None => self.scores.entry(key.clone()).or_default(),
+            };
+            let entry = match values.get_mut(&**value) {
+                Some(e) => e,
+                None => values.entry(value.clone()).or_default(),
+            };
+            entry.0 += sign * score;
+            entry.1 += sign;
+            if entry.1 == 0 {
+                values.remove(&**value);
+                if values.is_empty() {
+                    self.scores.remove(key.as_str());
+                }
+            }
+        }
+    }
+}
+
 /// The PreScore state: score per topology pair.
 #[derive(Debug, Clone, Default)]
 struct ScoreState {
-    scores: HashMap<String, HashMap<String, i64>>,
+    totals: Arc<ScoreTotals>,
 }
 
-impl ScoreState {
-    fn process(
-        &mut self,
-        term: &AffinityTerm,
-        weight: i64,
-        pod: &PodInfo,
-        ns: Option<&BTreeMap<String, String>>,
-        node: &NodeInfo,
-        mult: i64,
-    ) {
-        if !term.matches(pod, ns) {
-            return;
+/// What the PreScore of one pod asks of every node (the scores a node's pods add).
+struct ScoreQuery<'a> {
+    pod: &'a PodInfo,
+    ns_labels: Option<&'a BTreeMap<String, String>>,
+    preferred: &'a [WeightedAffinityTerm],
+    preferred_anti: &'a [WeightedAffinityTerm],
+    /// Whether every pod counts (the incoming pod has preferred terms), not only
+    /// pods with terms of their own.
+    all_pods: bool,
+    hard_weight: i64,
+    ignore_preferred_of_existing: bool,
+}
+
+impl ScoreQuery<'_> {
+    /// The memo key: everything the answer depends on besides the node.
+    fn key(&self) -> String {
+        use std::fmt::Write;
+        let mut key = String::new();
+        let _ = write!(
+            key,
+            "{}|{}|{}|",
+            self.all_pods, self.hard_weight, self.ignore_preferred_of_existing
+        );
+        for w in self.preferred {
+            let _ = write!(key, "{}:", w.weight);
+            push_term_key(&mut key, &w.term);
         }
-        let Some(v) = node.labels().get(&term.topology_key) else { return };
-        let values = match self.scores.get_mut(&term.topology_key) {
-            Some(m) => m,
-            None => self.scores.entry(term.topology_key.clone()).or_default(),
+        key.push('/');
+        for w in self.preferred_anti {
+            let _ = write!(key, "{}:", w.weight);
+            push_term_key(&mut key, &w.term);
+        }
+        key.push('/');
+        push_pod_key(&mut key, self.pod, self.ns_labels);
+        key
+    }
+
+    /// Per topology pair of `node`, the score its pods add (a pair is listed once any
+    /// term matched, even if the sum is zero).
+    fn node_scores(&self, node: &NodeInfo) -> NodeCounts {
+        let mut out = Vec::new();
+        let labels = node.labels();
+        if labels.is_empty() {
+            return out;
+        }
+        let mut process = |term: &AffinityTerm,
+                           weight: i64,
+                           target: &PodInfo,
+                           ns: Option<&BTreeMap<String, String>>,
+                           mult: i64| {
+            if let Some(v) = labels.get(&term.topology_key) {
+                if term.matches(target, ns) {
+                    add_to(&mut out, &term.topology_key, v, weight * mult);
+                }
+            }
         };
-        match values.get_mut(v.as_str()) {
-            Some(c) => *c += weight * mult,
-            None => {
-                values.insert(v.clone(), weight * mult);
+        let pods = if self.all_pods { node.pods() } else { node.pods_with_affinity() };
+        for existing in pods {
+            for w in self.preferred {
+                process(&w.term, w.weight as i64, existing, None, 1);
+            }
+            for w in self.preferred_anti {
+                process(&w.term, w.weight as i64, existing, None, -1);
+            }
+            if self.hard_weight > 0 {
+                for t in &existing.required_affinity_terms {
+                    process(t, self.hard_weight, self.pod, self.ns_labels, 1);
+                }
+            }
+            if !self.ignore_preferred_of_existing {
+                for w in &existing.preferred_affinity_terms {
+                    process(&w.term, w.weight as i64, self.pod, self.ns_labels, 1);
+                }
+                for w in &existing.preferred_anti_affinity_terms {
+                    process(&w.term, w.weight as i64, self.pod, self.ns_labels, -1);
+                }
             }
         }
+        out
     }
 }
 
@@ -378,52 +596,19 @@ impl PreScorePlugin for InterPodAffinity {
         let preferred = self.merge_weighted(&pod.preferred_affinity_terms);
         let preferred_anti = self.merge_weighted(&pod.preferred_anti_affinity_terms);
         let ns_labels = self.namespaces.labels(pod.namespace());
-        let mut st = ScoreState::default();
-        let mut visit = |node: &NodeInfo, existing: &PodInfo| {
-            if node.labels().is_empty() {
-                return;
-            }
-            for w in &preferred {
-                st.process(&w.term, w.weight as i64, existing, None, node, 1);
-            }
-            for w in &preferred_anti {
-                st.process(&w.term, w.weight as i64, existing, None, node, -1);
-            }
-            if self.args.hard_pod_affinity_weight > 0 {
-                for t in &existing.required_affinity_terms {
-                    st.process(
-                        t,
-                        self.args.hard_pod_affinity_weight as i64,
-                        pod,
-                        ns_labels.as_ref(),
-                        node,
-                        1,
-                    );
-                }
-            }
-            if !self.args.ignore_preferred_terms_of_existing_pods {
-                for w in &existing.preferred_affinity_terms {
-                    st.process(&w.term, w.weight as i64, pod, ns_labels.as_ref(), node, 1);
-                }
-                for w in &existing.preferred_anti_affinity_terms {
-                    st.process(&w.term, w.weight as i64, pod, ns_labels.as_ref(), node, -1);
-                }
-            }
+        let query = ScoreQuery {
+            pod,
+            ns_labels: ns_labels.as_ref(),
+            preferred: &preferred,
+            preferred_anti: &preferred_anti,
+            all_pods: has_constraints,
+            hard_weight: self.args.hard_pod_affinity_weight as i64,
+            ignore_preferred_of_existing: self.args.ignore_preferred_terms_of_existing_pods,
         };
-        if has_constraints {
-            for node in snapshot.list() {
-                for existing in node.pods() {
-                    visit(node, existing);
-                }
-            }
-        } else {
-            for node in snapshot.have_pods_with_affinity() {
-                for existing in node.pods_with_affinity() {
-                    visit(node, existing);
-                }
-            }
-        }
-        if st.scores.is_empty() {
+        let st = ScoreState {
+            totals: self.memos.scores.total(&query.key(), snapshot, |node| query.node_scores(node)),
+        };
+        if st.totals.scores.is_empty() {
             return Status::skip();
         }
         state.write(st);
@@ -438,9 +623,11 @@ impl ScorePlugin for InterPodAffinity {
         };
         let labels = node.labels();
         Ok(st
+            .totals
             .scores
             .iter()
-            .filter_map(|(k, values)| labels.get(k).and_then(|v| values.get(v)))
+            .filter_map(|(k, values)| labels.get(k).and_then(|v| values.get(v.as_str())))
+            .map(|(score, _)| score)
             .sum())
     }
 

@@ -70,7 +70,7 @@ fn pod(name: &str, ns: &str, node: Option<&str>, app: &str, s: Spec) -> Arc<Pod>
 }
 
 fn plugin(namespaces: Arc<InMemoryNamespaces>) -> InterPodAffinity {
-    InterPodAffinity { args: InterPodAffinityArgs::default(), namespaces }
+    InterPodAffinity::new(InterPodAffinityArgs::default(), namespaces)
 }
 
 fn feasible(p: &InterPodAffinity, snapshot: &Snapshot, incoming: &PodInfo) -> Vec<String> {
@@ -252,4 +252,163 @@ fn preferred_affinity_scores_matching_zones_higher() {
         .collect();
     p.normalize_score(&st, &info, &mut scores);
     assert_eq!(scores.iter().map(|s| s.score).collect::<Vec<_>>(), vec![100, 0, 0]);
+}
+
+/// A small deterministic pseudo-random sequence (xorshift) for the property tests.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// A random pod: app, namespace and one of the term shapes of the workloads.
+fn random_pod(rng: &mut Rng, name: &str, node: Option<&str>) -> Arc<Pod> {
+    let apps = ["web", "db", "cache"];
+    let keys = ["kubernetes.io/hostname", "zone"];
+    let app = apps[rng.below(apps.len())];
+    let other = apps[rng.below(apps.len())];
+    let key = keys[rng.below(keys.len())];
+    let ns = ["default", "prod"][rng.below(2)];
+    let spec = match rng.below(6) {
+        0 => Spec::default(),
+        1 => Spec { anti: vec![term(other, key, None)], ..Default::default() },
+        2 => Spec { affinity: vec![term(other, "zone", None)], ..Default::default() },
+        3 => Spec {
+            preferred: vec![WeightedPodAffinityTerm {
+                weight: 1 + rng.below(10) as i32,
+                pod_affinity_term: term(other, key, None),
+            }],
+            ..Default::default()
+        },
+        4 => Spec { anti: vec![term(other, key, Some(("env", "prod")))], ..Default::default() },
+        _ => Spec {
+            affinity: vec![term(app, key, None)],
+            anti: vec![term(other, "kubernetes.io/hostname", None)],
+            ..Default::default()
+        },
+    };
+    pod(name, ns, node, app, spec)
+}
+
+/// The feasible nodes computed straight from the definitions, pod by pod.
+fn brute_force_feasible(
+    snapshot: &Snapshot,
+    incoming: &PodInfo,
+    namespaces: &InMemoryNamespaces,
+) -> Vec<String> {
+    let all: Vec<(&NodeInfo, &Arc<PodInfo>)> = snapshot
+        .list()
+        .iter()
+        .flat_map(|n| n.pods().iter().map(move |p| (n.as_ref(), p)))
+        .collect();
+    let same = |a: &NodeInfo, b: &NodeInfo, key: &str| {
+        a.labels().get(key).is_some() && a.labels().get(key) == b.labels().get(key)
+    };
+    let ns_labels = namespaces.labels(incoming.namespace());
+    let affinity = &incoming.required_affinity_terms;
+    let any_match_all = all.iter().any(|(n, p)| {
+        matches_all(affinity, p)
+            && affinity.iter().any(|t| n.labels().contains_key(&t.topology_key))
+    });
+    let mut out: Vec<String> = snapshot
+        .list()
+        .iter()
+        .filter(|node| {
+            if affinity.iter().any(|t| !node.labels().contains_key(&t.topology_key)) {
+                return false;
+            }
+            let exists = affinity.iter().all(|t| {
+                all.iter().any(|(n, p)| same(n, node, &t.topology_key) && matches_all(affinity, p))
+            });
+            if !affinity.is_empty()
+                && !exists
+                && (any_match_all || !matches_all(affinity, incoming))
+            {
+                return false;
+            }
+            let anti = incoming.required_anti_affinity_terms.iter().any(|t| {
+                all.iter().any(|(n, p)| {
+                    same(n, node, &t.topology_key)
+                        && t.matches(p, namespaces.labels(p.namespace()).as_ref())
+                })
+            });
+            let existing = all.iter().any(|(n, p)| {
+                p.required_anti_affinity_terms.iter().any(|t| {
+                    same(n, node, &t.topology_key) && t.matches(incoming, ns_labels.as_ref())
+                })
+            });
+            !anti && !existing
+        })
+        .map(|n| n.name().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+fn scores(p: &InterPodAffinity, snapshot: &Snapshot, incoming: &PodInfo) -> Option<Vec<i64>> {
+    let mut st = CycleState::new();
+    if p.pre_score(&mut st, incoming, snapshot.list(), snapshot).is_skip() {
+        return None;
+    }
+    Some(snapshot.list().iter().map(|n| p.score(&st, incoming, n).expect("state")).collect())
+}
+
+#[test]
+fn remembered_answers_equal_full_scans_as_the_cluster_changes() {
+    let cache = crate::cache::Cache::new();
+    let zones = ["a", "b", "c"];
+    for i in 0..12 {
+        cache.add_node(node(&format!("n{i}"), zones[i % 3]));
+    }
+    let namespaces = Arc::new(InMemoryNamespaces::new());
+    namespaces.upsert("prod", BTreeMap::from([("env".to_string(), "prod".to_string())]));
+    namespaces.upsert("default", BTreeMap::new());
+    let long_lived = plugin(namespaces.clone());
+    let mut snapshot = Snapshot::new();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut placed: Vec<Arc<Pod>> = Vec::new();
+    for round in 0..300 {
+        match rng.below(10) {
+            0..=5 => {
+                let node = format!("n{}", rng.below(12));
+                let p = random_pod(&mut rng, &format!("p{round}"), Some(&node));
+                cache.add_pod(p.clone()).expect("new pod");
+                placed.push(p);
+            }
+            6 | 7 if !placed.is_empty() => {
+                let p = placed.swap_remove(rng.below(placed.len()));
+                cache.remove_pod(&p).expect("placed");
+            }
+            8 => {
+                let i = rng.below(12);
+                let name = format!("n{i}");
+                cache.update_node(&node(&name, "a"), node(&name, zones[rng.below(3)]));
+            }
+            _ => {}
+        }
+        cache.update_snapshot(&mut snapshot);
+        // Several incoming pods per state: the memo answers the same queries again.
+        for k in 0..3 {
+            let incoming = PodInfo::new(random_pod(&mut rng, &format!("in{round}-{k}"), None));
+            let fresh = plugin(namespaces.clone());
+            let want = brute_force_feasible(&snapshot, &incoming, &namespaces);
+            let sorted = |mut v: Vec<String>| {
+                v.sort();
+                v
+            };
+            assert_eq!(sorted(feasible(&fresh, &snapshot, &incoming)), want, "round {round} fresh");
+            assert_eq!(sorted(feasible(&long_lived, &snapshot, &incoming)), want, "round {round}");
+            assert_eq!(
+                scores(&long_lived, &snapshot, &incoming),
+                scores(&fresh, &snapshot, &incoming),
+                "round {round}: scores"
+            );
+        }
+    }
+    assert!(placed.len() > 10, "the cluster grew: {}", placed.len());
 }

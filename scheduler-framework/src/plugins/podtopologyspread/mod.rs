@@ -20,6 +20,7 @@ use crate::framework::registry::{PluginError, decode_args};
 use crate::framework::status::Status;
 use crate::framework::types::{NodeInfo, PodInfo};
 use crate::plugins::names::POD_TOPOLOGY_SPREAD;
+use crate::plugins::node_memo::{Aggregate, NodeMemo, SumMemo};
 
 pub use common::{Constraint, HOSTNAME_LABEL};
 
@@ -57,6 +58,120 @@ pub struct PodTopologySpread {
     defaults: Vec<TopologySpreadConstraint>,
     system_defaulted: bool,
     workloads: Arc<dyn WorkloadSelectorLister>,
+    /// Matching pods per node and constraint, remembered across cycles by namespace
+    /// and selectors (see [`NodeMemo`]).
+    counts: NodeMemo<Vec<i32>>,
+    /// PreFilter's matching pods per domain, kept across cycles (see [`SumMemo`]).
+    domains: SumMemo<DomainCounts>,
+}
+
+/// Per constraint and domain (topology value): eligible nodes and matching pods.
+#[derive(Debug, Clone, Default)]
+struct DomainCounts {
+    per_constraint: Vec<HashMap<String, (i32, i32)>>,
+}
+
+/// One node's share of [`DomainCounts`]: per constraint, when the node is an eligible
+/// domain member, its topology value and matching pods (`None` for a node lacking a
+/// constraint's topology key).
+type NodeDomains = Option<Vec<Option<(String, i32)>>>;
+
+impl Aggregate for DomainCounts {
+    type Node = NodeDomains;
+    fn apply(&mut self, node: &NodeDomains, sign: i64) {
+        let Some(per_constraint) = node else { return };
+        if self.per_constraint.len() < per_constraint.len() {
+            self.per_constraint.resize_with(per_constraint.len(), HashMap::new);
+        }
+        for (counts, member) in self.per_constraint.iter_mut().zip(per_constraint) {
+            let Some((value, pods)) = member else { continue };
+            let entry = match counts.get_mut(value.as_str()) {
+                Some(e) => e,
+                None => counts.entry(value.clone()).or_default(),
+            };
+            entry.0 += sign as i32;
+            entry.1 += sign as i32 * pods;
+            if entry.0 == 0 {
+                counts.remove(value.as_str());
+            }
+        }
+    }
+}
+
+impl DomainCounts {
+    /// Matching pods in domain `value` of constraint `i` (`None`: not a domain).
+    fn get(&self, i: usize, value: &str) -> Option<i32> {
+        self.per_constraint.get(i).and_then(|m| m.get(value)).map(|(_, pods)| *pods)
+    }
+
+    /// Number of domains of constraint `i` and their least matching pods.
+    fn domains_and_min(&self, i: usize) -> (i32, i32) {
+        let Some(m) = self.per_constraint.get(i) else { return (0, 0) };
+        (m.len() as i32, m.values().map(|(_, pods)| *pods).min().unwrap_or(0))
+    }
+}
+
+/// The memo key of PreFilter's domain counts: the namespace, the constraints and what
+/// decides a node's eligibility for the pod (its node affinity and tolerations).
+fn domains_key(
+    pod: &PodInfo,
+    constraints: &[Constraint],
+    affinity: &crate::plugins::helper::RequiredNodeAffinity,
+) -> String {
+    use std::fmt::Write;
+    let mut key = format!("{:?}", pod.namespace());
+    for c in constraints {
+        let _ = write!(
+            key,
+            "|{:?}|{:?}|{}|{}",
+            c.topology_key, c.selector, c.honor_node_affinity, c.honor_node_taints
+        );
+    }
+    if constraints.iter().any(|c| c.honor_node_affinity) {
+        let _ = write!(key, "|{affinity:?}");
+    }
+    if constraints.iter().any(|c| c.honor_node_taints) {
+        let _ = write!(key, "|{:?}", crate::plugins::helper::pod_tolerations(&pod.pod));
+    }
+    key
+}
+
+/// `node`'s share of the domain counts of `pod`'s `constraints`.
+fn domains_on(
+    node: &NodeInfo,
+    pod: &PodInfo,
+    constraints: &[Constraint],
+    affinity: &crate::plugins::helper::RequiredNodeAffinity,
+) -> NodeDomains {
+    if !common::node_labels_match(constraints, node) {
+        return None;
+    }
+    Some(
+        constraints
+            .iter()
+            .map(|c| {
+                c.node_eligible(node, pod, affinity).then(|| {
+                    let v = node.labels()[&c.topology_key].clone();
+                    (v, common::count_matching(node, pod.namespace(), &c.selector))
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The memo key of counting `constraints`' selectors in `namespace`.
+fn counts_key(namespace: &str, constraints: &[Constraint]) -> String {
+    use std::fmt::Write;
+    let mut key = format!("{namespace:?}");
+    for c in constraints {
+        let _ = write!(key, "|{:?}", c.selector);
+    }
+    key
+}
+
+/// Per constraint, the pods on `node` in `namespace` its selector matches.
+fn counts_on(node: &NodeInfo, namespace: &str, constraints: &[Constraint]) -> Vec<i32> {
+    constraints.iter().map(|c| common::count_matching(node, namespace, &c.selector)).collect()
 }
 
 /// Builds the plugin from `PodTopologySpreadArgs`.
@@ -114,7 +229,13 @@ impl PodTopologySpread {
                 return Err(invalid("defaultConstraints: constraints must not define a selector"));
             }
         }
-        Ok(PodTopologySpread { defaults, system_defaulted, workloads })
+        Ok(PodTopologySpread {
+            defaults,
+            system_defaulted,
+            workloads,
+            counts: NodeMemo::new(),
+            domains: SumMemo::new(),
+        })
     }
 
     /// The pod's constraints with `when_unsatisfiable` (or, when the pod has none and
@@ -183,15 +304,14 @@ impl Plugin for PodTopologySpread {
 #[derive(Debug, Clone)]
 struct FilterState {
     constraints: Vec<Constraint>,
-    counts: Vec<HashMap<String, i32>>,
+    counts: Arc<DomainCounts>,
     min: Vec<i32>,
 }
 
 impl FilterState {
     fn recompute_min(&mut self) {
         for (i, c) in self.constraints.iter().enumerate() {
-            let domains = self.counts[i].len() as i32;
-            let m = self.counts[i].values().copied().min().unwrap_or(0);
+            let (domains, m) = self.counts.domains_and_min(i);
             self.min[i] = if domains < c.min_domains { 0 } else { m };
         }
     }
@@ -214,8 +334,11 @@ impl FilterState {
                 continue;
             }
             let v = node.labels().get(&c.topology_key).cloned().unwrap_or_default();
-            if let Some(n) = self.counts[i].get_mut(&v) {
-                *n += delta;
+            if self.counts.get(i, &v).is_some() {
+                let counts = Arc::make_mut(&mut self.counts);
+                if let Some(n) = counts.per_constraint[i].get_mut(&v) {
+                    n.1 += delta;
+                }
             }
         }
         self.recompute_min();
@@ -237,20 +360,10 @@ impl PreFilterPlugin for PodTopologySpread {
             return (None, Status::skip());
         }
         let affinity = crate::plugins::helper::RequiredNodeAffinity::from_pod(&pod.pod);
-        let mut counts: Vec<HashMap<String, i32>> = vec![HashMap::new(); constraints.len()];
-        for node in snapshot.list() {
-            if !common::node_labels_match(&constraints, node) {
-                continue;
-            }
-            for (i, c) in constraints.iter().enumerate() {
-                if !c.node_eligible(node, pod, &affinity) {
-                    continue;
-                }
-                let v = &node.labels()[&c.topology_key];
-                let n = common::count_matching(node, pod.namespace(), &c.selector);
-                *counts[i].entry(v.clone()).or_insert(0) += n;
-            }
-        }
+        let key = domains_key(pod, &constraints, &affinity);
+        let counts = self
+            .domains
+            .total(&key, snapshot, |node| domains_on(node, pod, &constraints, &affinity));
         let mut st = FilterState { min: vec![0; constraints.len()], constraints, counts };
         st.recompute_min();
         state.write(st);
@@ -299,7 +412,7 @@ impl FilterPlugin for PodTopologySpread {
                 return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
             };
             let self_match = i32::from(c.selector.matches(&pod.pod.metadata.labels));
-            let matched = st.counts[i].get(v).copied().unwrap_or(0);
+            let matched = st.counts.get(i, v).unwrap_or(0);
             if matched + self_match - st.min[i] > c.max_skew {
                 return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
             }
@@ -364,17 +477,22 @@ impl PreScorePlugin for PodTopologySpread {
             })
             .collect();
         let affinity = crate::plugins::helper::RequiredNodeAffinity::from_pod(&pod.pod);
-        for node in snapshot.list() {
-            for (i, c) in constraints.iter().enumerate() {
-                if c.topology_key == HOSTNAME_LABEL {
-                    continue;
-                }
-                let Some(v) = node.labels().get(&c.topology_key) else { continue };
-                if !c.node_eligible(node, pod, &affinity) {
-                    continue;
-                }
-                if let Some(n) = counts[i].get_mut(v) {
-                    *n += common::count_matching(node, pod.namespace(), &c.selector) as i64;
+        if constraints.iter().any(|c| c.topology_key != HOSTNAME_LABEL) {
+            let ns = pod.namespace();
+            let mut table = self.counts.table(&counts_key(ns, &constraints), snapshot.num_nodes());
+            for (p, node) in snapshot.list().iter().enumerate() {
+                let matching = table.get(p, node, |node| counts_on(node, ns, &constraints));
+                for (i, c) in constraints.iter().enumerate() {
+                    if c.topology_key == HOSTNAME_LABEL {
+                        continue;
+                    }
+                    let Some(v) = node.labels().get(&c.topology_key) else { continue };
+                    if !c.node_eligible(node, pod, &affinity) {
+                        continue;
+                    }
+                    if let Some(n) = counts[i].get_mut(v) {
+                        *n += matching[i] as i64;
+                    }
                 }
             }
         }

@@ -171,3 +171,121 @@ fn no_constraints_skips() {
     assert!(plugin().pre_filter(&mut st, &p, &Snapshot::new()).1.is_skip());
     assert!(plugin().pre_score(&mut st, &p, &[], &Snapshot::new()).is_skip());
 }
+
+/// The feasible nodes of `incoming` computed from the definition: per constraint,
+/// matching pods per domain over the nodes carrying every constraint's key.
+fn brute_force_feasible(snapshot: &Snapshot, incoming: &PodInfo) -> Vec<String> {
+    let (constraints, _) = plugin().constraints(incoming, "DoNotSchedule").expect("valid");
+    let labelled: Vec<&Arc<NodeInfo>> = snapshot
+        .list()
+        .iter()
+        .filter(|n| constraints.iter().all(|c| n.labels().contains_key(&c.topology_key)))
+        .collect();
+    let mut out: Vec<String> = snapshot
+        .list()
+        .iter()
+        .filter(|node| {
+            constraints.iter().all(|c| {
+                let Some(v) = node.labels().get(&c.topology_key) else { return false };
+                let count = |domain: &str| -> i32 {
+                    labelled
+                        .iter()
+                        .filter(|n| n.labels()[&c.topology_key] == domain)
+                        .flat_map(|n| n.pods())
+                        .filter(|p| {
+                            p.namespace() == incoming.namespace()
+                                && c.selector.matches(&p.pod.metadata.labels)
+                        })
+                        .count() as i32
+                };
+                let domains: std::collections::BTreeSet<&str> =
+                    labelled.iter().map(|n| n.labels()[&c.topology_key].as_str()).collect();
+                let min = domains.iter().map(|d| count(d)).min().unwrap_or(0);
+                let min = if (domains.len() as i32) < c.min_domains { 0 } else { min };
+                let own = i32::from(c.selector.matches(&incoming.pod.metadata.labels));
+                count(v) + own - min <= c.max_skew
+            })
+        })
+        .map(|n| n.name().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+fn feasible_and_scores(
+    p: &PodTopologySpread,
+    snapshot: &Snapshot,
+    incoming: &PodInfo,
+) -> (Vec<String>, Vec<i64>) {
+    let mut st = CycleState::new();
+    let (_, s) = p.pre_filter(&mut st, incoming, snapshot);
+    let mut fits: Vec<String> = snapshot
+        .list()
+        .iter()
+        .filter(|n| s.is_skip() || p.filter(&st, incoming, n).is_success())
+        .map(|n| n.name().to_string())
+        .collect();
+    fits.sort();
+    let mut st = CycleState::new();
+    let nodes = snapshot.list().to_vec();
+    let scores = if p.pre_score(&mut st, incoming, &nodes, snapshot).is_skip() {
+        Vec::new()
+    } else {
+        nodes.iter().map(|n| p.score(&st, incoming, n).expect("state")).collect()
+    };
+    (fits, scores)
+}
+
+#[test]
+fn remembered_counts_equal_full_scans_as_the_cluster_changes() {
+    let cache = crate::cache::Cache::new();
+    let zones = [Some("a"), Some("b"), Some("c"), None];
+    for i in 0..10 {
+        cache.add_node(node(&format!("n{i}"), zones[i % 4]));
+    }
+    let long_lived = plugin();
+    let mut snapshot = Snapshot::new();
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut below = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let apps = ["web", "db"];
+    let mut placed: Vec<Arc<Pod>> = Vec::new();
+    for round in 0..300 {
+        match below(10) {
+            0..=5 => {
+                let node = format!("n{}", below(10));
+                let p = pod(&format!("p{round}"), Some(&node), apps[below(2)], vec![]);
+                cache.add_pod(p.clone()).expect("new pod");
+                placed.push(p);
+            }
+            6 | 7 if !placed.is_empty() => {
+                let p = placed.swap_remove(below(placed.len()));
+                cache.remove_pod(&p).expect("placed");
+            }
+            8 => {
+                let name = format!("n{}", below(10));
+                cache.update_node(&node(&name, None), node(&name, zones[below(4)]));
+            }
+            _ => {}
+        }
+        cache.update_snapshot(&mut snapshot);
+        for k in 0..3 {
+            let key = ["zone", HOSTNAME_LABEL][below(2)];
+            let c = constraint(key, 1 + below(3) as i32, below(3) != 0, None);
+            let incoming =
+                PodInfo::new(pod(&format!("in{round}-{k}"), None, apps[below(2)], vec![c]));
+            let fresh = feasible_and_scores(&plugin(), &snapshot, &incoming);
+            assert_eq!(
+                feasible_and_scores(&long_lived, &snapshot, &incoming),
+                fresh,
+                "round {round}"
+            );
+            assert_eq!(fresh.0, brute_force_feasible(&snapshot, &incoming), "round {round}");
+        }
+    }
+    assert!(placed.len() > 10, "the cluster grew: {}", placed.len());
+}
