@@ -348,7 +348,14 @@ impl Cluster {
                 (url, written)
             }
         };
-        written.map_err(|source| UpError::Kubeconfig { path: kubeconfig.clone(), source })?;
+        if let Err(source) = written {
+            // Nothing serves yet: stop what the security started on the server.
+            if let Some(security) = &security {
+                security.shutdown().await;
+            }
+            api.shutdown();
+            return Err(UpError::Kubeconfig { path: kubeconfig, source });
+        }
 
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = match &security {

@@ -21,6 +21,15 @@ use std::time::Duration;
 /// `system:node:<name>` in `system:nodes`, as a kubelet's client certificate gives it).
 pub type NodeClients = Arc<dyn Fn(&str) -> kube::Client + Send + Sync>;
 
+/// How the nodes reach the API server: all through the shared client (with a shared
+/// ConfigMap and Secret cache), or each through its own client.
+enum NodeAccess {
+    /// The shared client and one cache for every node.
+    Shared(Arc<ApiConfigSource>),
+    /// A client per node.
+    PerNode(NodeClients),
+}
+
 /// Builds a [`SimCluster`].
 pub struct SimClusterBuilder {
     client: kube::Client,
@@ -150,27 +159,29 @@ impl SimClusterBuilder {
         &self,
         i: usize,
         shared: &NodeRegistration,
-        shared_config: &Option<Arc<ApiConfigSource>>,
+        access: &NodeAccess,
         shutdown: &Shutdown,
     ) -> Result<ClusterNode, ApiError> {
         let nc = Self::node_config(i);
         let name = nc.name.clone();
         let log_root = self.root.join(&name).join("logs");
-        let own = self.node_clients.as_ref().map(|clients| clients(&name));
-        let client = own.clone().unwrap_or_else(|| self.client.clone());
-        let (config, tokens, own_registration): (
+        let (client, config, tokens, own_registration): (
+            kube::Client,
             Arc<dyn ConfigSource>,
             Arc<dyn TokenSource>,
             Option<NodeRegistration>,
-        ) = match (own, shared_config) {
-            (Some(own), _) => (
-                ApiConfigSource::direct(own.clone()),
-                Arc::new(ApiTokenSource::new(own.clone())),
-                Some(NodeRegistration::new(own, self.registration.clone())),
-            ),
-            (None, Some(shared)) => (shared.clone(), Arc::new(OpaqueTokenSource), None),
-            (None, None) => {
-                (ApiConfigSource::direct(client.clone()), Arc::new(OpaqueTokenSource), None)
+        ) = match access {
+            NodeAccess::PerNode(clients) => {
+                let own = clients(&name);
+                (
+                    own.clone(),
+                    ApiConfigSource::direct(own.clone()),
+                    Arc::new(ApiTokenSource::new(own.clone())),
+                    Some(NodeRegistration::new(own, self.registration.clone())),
+                )
+            }
+            NodeAccess::Shared(config) => {
+                (self.client.clone(), config.clone(), Arc::new(OpaqueTokenSource), None)
             }
         };
         let registration = own_registration.as_ref().unwrap_or(shared);
@@ -199,14 +210,14 @@ impl SimClusterBuilder {
         let shutdown = Shutdown::new();
         let registration = NodeRegistration::new(self.client.clone(), self.registration.clone());
         registration.ensure_lease_namespace().await?;
-        let config = match self.node_clients {
-            Some(_) => None,
-            None => Some(ApiConfigSource::start(self.client.clone(), &shutdown)),
+        let access = match &self.node_clients {
+            Some(clients) => NodeAccess::PerNode(clients.clone()),
+            None => NodeAccess::Shared(ApiConfigSource::start(self.client.clone(), &shutdown)),
         };
         let this = &self;
-        let (registration, config, stop) = (&registration, &config, &shutdown);
+        let (registration, access, stop) = (&registration, &access, &shutdown);
         let started: Result<Vec<ClusterNode>, ApiError> = futures::stream::iter(1..=self.nodes)
-            .map(|i| async move { this.start_node(i, registration, config, stop).await })
+            .map(|i| async move { this.start_node(i, registration, access, stop).await })
             .buffer_unordered(PARALLEL_REGISTRATIONS)
             .try_collect()
             .await;
