@@ -132,6 +132,12 @@ fn unexpected(what: &str, key: &str, succeeded: bool, result: Option<OpResult>) 
 pub trait Watchable: Send + Sync {
     /// Starts a watch. See [`WatchStream`] for the delivery guarantees.
     async fn watch(&self, request: WatchRequest) -> Result<WatchStream>;
+
+    /// Asks every watch with progress notifications to report the store's current revision
+    /// soon, for a reader about to wait until a watch has caught up with it. Watches report
+    /// progress on their own too, after a while without events; the default does nothing,
+    /// for backends where that is the only way.
+    fn request_progress(&self) {}
 }
 
 /// Leases: keys attached to a lease are deleted when it expires or is revoked.

@@ -1,14 +1,23 @@
 //! The watchable half of the in-process backends: an ordered log of recent events that any
-//! number of watchers read from their own cursor, woken by one notification per commit.
+//! number of watchers read from their own cursor, woken only by commits under their prefix.
 //!
 //! Writers [`EventLog::publish`] each committed revision's events in revision order (under
 //! their write lock). Watchers never get a private queue: a slow watcher only lags behind
 //! in the shared log. Events older than the log's window come from a [`History`] (the
 //! SQLite backend reads its log table); events older than the compaction revision end the
 //! watch with [`StoreError::Compacted`].
+//!
+//! Watchers of the same prefix form a group that remembers the last revision with an event
+//! under the prefix: a publish wakes only the groups it touches, and a cursor skips
+//! every revision after its group's last event without looking at it. A watch that asked
+//! for progress notifications learns about writes to other prefixes when somebody calls
+//! [`EventLog::request_progress`] (a consistent read that waits for a watch to catch up)
+//! or, at the latest, [`PROGRESS_IDLE`] after it last looked, like etcd's watches.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::RwLock;
@@ -20,6 +29,10 @@ use crate::types::{Revision, WatchEvent, WatchMessage, WatchRequest};
 
 /// Most events a watcher takes from the log per wake-up before yielding them.
 const BATCH: usize = 1024;
+
+/// How long a watch with progress notifications waits, when nothing under its prefix
+/// changes and nobody asks for progress, before it looks at the store's revision again.
+pub const PROGRESS_IDLE: Duration = Duration::from_millis(250);
 
 /// A source of events older than the in-memory window of an [`EventLog`].
 #[async_trait]
@@ -38,8 +51,19 @@ pub trait History: Send + Sync {
 pub struct EventLog {
     /// Lock order: taken after the backend's own write lock, never before it.
     state: RwLock<LogState>,
-    /// Carries the current revision; every publish wakes every watcher.
-    notify: watch::Sender<Revision>,
+    /// The highest revision somebody asked progress for; wakes every watch with progress
+    /// notifications when it moves.
+    progress: watch::Sender<Revision>,
+}
+
+/// The watchers of one prefix.
+struct Group {
+    prefix: String,
+    /// Every event under `prefix` has a revision at or below this one (written under the
+    /// log's write lock, read under its read lock).
+    last_event: Arc<AtomicI64>,
+    /// Wakes the group's cursors; dropped with the log, which ends their watches.
+    wake: watch::Sender<()>,
 }
 
 struct LogState {
@@ -53,13 +77,15 @@ struct LogState {
     current: Revision,
     /// Most events kept in memory.
     capacity: usize,
+    /// The watchers, by prefix (groups without watchers are dropped when a watch starts).
+    groups: Vec<Group>,
 }
 
 impl EventLog {
     /// A log whose store is at `current` with `compacted` as its compaction revision,
     /// keeping at most `capacity` events in memory (`usize::MAX` keeps all until compaction).
     pub fn new(current: Revision, compacted: Revision, capacity: usize) -> Arc<Self> {
-        let (notify, _) = watch::channel(current);
+        let (progress, _) = watch::channel(current);
         Arc::new(EventLog {
             state: RwLock::new(LogState {
                 events: VecDeque::new(),
@@ -67,8 +93,9 @@ impl EventLog {
                 compacted,
                 current,
                 capacity: capacity.max(1),
+                groups: Vec::new(),
             }),
-            notify,
+            progress,
         })
     }
 
@@ -82,20 +109,49 @@ impl EventLog {
         self.state.read().compacted
     }
 
-    /// Appends the events of one committed revision and wakes the watchers. Must be called
-    /// in increasing revision order.
+    /// Appends the events of one committed revision and wakes the watchers of the prefixes
+    /// they touch. Must be called in increasing revision order.
     pub fn publish(&self, revision: Revision, events: impl IntoIterator<Item = WatchEvent>) {
+        let mut touched = Vec::new();
         {
             let mut state = self.state.write();
             debug_assert!(revision > state.current, "revisions must be published in order");
+            let first = state.events.len();
             state.events.extend(events.into_iter().map(Arc::new));
+            let LogState { events, groups, .. } = &mut *state;
+            for (index, group) in groups.iter().enumerate() {
+                if events.range(first..).any(|e| e.kv.key.starts_with(&group.prefix)) {
+                    group.last_event.store(revision, Ordering::Release);
+                    touched.push(index);
+                }
+            }
             state.current = revision;
             if state.events.len() > state.capacity {
                 let capacity = state.capacity;
                 state.trim_to(capacity);
             }
+            if touched.is_empty() {
+                return;
+            }
+            // Wake under the read lock only: woken cursors may already be reading.
+            let state = parking_lot::RwLockWriteGuard::downgrade(state);
+            for index in touched {
+                state.groups[index].wake.send_replace(());
+            }
         }
-        self.notify.send_replace(revision);
+    }
+
+    /// Asks every watch with progress notifications to report the current revision now
+    /// (a no-op when nothing was written since the last request).
+    pub fn request_progress(&self) {
+        let current = self.current_revision();
+        self.progress.send_if_modified(|asked| {
+            let moved = current > *asked;
+            if moved {
+                *asked = current;
+            }
+            moved
+        });
     }
 
     /// Forgets events below `revision`; watchers behind it end with `Compacted`.
@@ -108,9 +164,10 @@ impl EventLog {
         let keep_from = state.events.partition_point(|e| e.revision() < revision);
         state.events.drain(..keep_from);
         state.complete_from = state.complete_from.max(revision);
-        drop(state);
         // Wake watchers so the ones behind the new compaction revision end now.
-        self.notify.send_modify(|_| {});
+        for group in &state.groups {
+            group.wake.send_replace(());
+        }
     }
 
     /// Starts a watch. Without a `history`, events older than the in-memory window are
@@ -120,16 +177,36 @@ impl EventLog {
         request: WatchRequest,
         history: Option<Arc<dyn History>>,
     ) -> WatchStream {
-        let mut receiver = self.notify.subscribe();
-        receiver.borrow_and_update();
-        let next = if request.start_revision > 0 {
-            request.start_revision
-        } else {
-            self.current_revision() + 1
+        let (wake, last_event, current) = {
+            let mut state = self.state.write();
+            let current = state.current;
+            state.groups.retain(|g| g.wake.receiver_count() > 0);
+            let group = match state.groups.iter().position(|g| g.prefix == request.prefix) {
+                Some(index) => &state.groups[index],
+                None => {
+                    // Nothing is known about earlier events: any revision up to now may
+                    // hold one under the prefix.
+                    state.groups.push(Group {
+                        prefix: request.prefix.clone(),
+                        last_event: Arc::new(AtomicI64::new(current)),
+                        wake: watch::channel(()).0,
+                    });
+                    &state.groups[state.groups.len() - 1]
+                }
+            };
+            (group.wake.subscribe(), group.last_event.clone(), current)
         };
+        let progress = request.progress_notify.then(|| {
+            let mut progress = self.progress.subscribe();
+            progress.borrow_and_update();
+            progress
+        });
+        let next = if request.start_revision > 0 { request.start_revision } else { current + 1 };
         let cursor = Cursor {
             log: Arc::downgrade(self),
-            receiver,
+            wake,
+            progress,
+            last_event,
             history,
             request,
             next,
@@ -173,7 +250,12 @@ enum Found {
 struct Cursor {
     /// Weak, so that dropping the store drops the log (and its sender), which ends the watch.
     log: Weak<EventLog>,
-    receiver: watch::Receiver<Revision>,
+    /// Woken by publishes under the prefix (and compactions).
+    wake: watch::Receiver<()>,
+    /// Woken by progress requests; only for watches with progress notifications.
+    progress: Option<watch::Receiver<Revision>>,
+    /// The group's last revision with an event under the prefix.
+    last_event: Arc<AtomicI64>,
     history: Option<Arc<dyn History>>,
     request: WatchRequest,
     /// The lowest revision not yet delivered.
@@ -192,12 +274,16 @@ impl Cursor {
             if self.finished {
                 return None;
             }
-            // Mark the notification seen before looking, so a publish after the look wakes us.
-            self.receiver.borrow_and_update();
+            // Mark the notifications seen before looking, so a publish (or a progress
+            // request) after the look wakes us.
+            self.wake.borrow_and_update();
+            if let Some(progress) = &mut self.progress {
+                progress.borrow_and_update();
+            }
             match self.scan() {
                 Ok(Found::Some) => {}
                 Ok(Found::Nothing) => {
-                    if self.receiver.changed().await.is_err() {
+                    if !self.wait().await {
                         self.finished = true;
                     }
                 }
@@ -216,6 +302,20 @@ impl Cursor {
         }
     }
 
+    /// Waits for a publish under the prefix, a progress request or [`PROGRESS_IDLE`] (the
+    /// last two only with progress notifications); `false` when the log is gone.
+    async fn wait(&mut self) -> bool {
+        let Cursor { wake, progress, .. } = self;
+        match progress {
+            None => wake.changed().await.is_ok(),
+            Some(progress) => tokio::select! {
+                woken = wake.changed() => woken.is_ok(),
+                asked = progress.changed() => asked.is_ok(),
+                () = tokio::time::sleep(PROGRESS_IDLE) => true,
+            },
+        }
+    }
+
     fn scan(&mut self) -> Result<Found> {
         let Some(log) = self.log.upgrade() else {
             return Ok(Found::Closed);
@@ -224,19 +324,29 @@ impl Cursor {
         if self.next < state.compacted {
             return Err(StoreError::Compacted { requested: self.next, compacted: state.compacted });
         }
+        let last_event = self.last_event.load(Ordering::Acquire);
+        if last_event < self.next {
+            // Nothing under the prefix from `next` on: skip to the end without looking.
+            self.next = self.next.max(state.current + 1);
+            return Ok(self.caught_up());
+        }
         if self.next < state.complete_from {
             return Ok(Found::History(state.complete_from - 1));
         }
         let start = state.events.partition_point(|e| e.revision() < self.next);
-        let mut taken = 0;
         let mut last_revision = None;
         let mut last_delivered = None;
-        for event in state.events.range(start..) {
+        let mut to_the_end = true;
+        for (taken, event) in state.events.range(start..).enumerate() {
             let revision = event.revision();
-            if taken >= BATCH && last_revision != Some(revision) {
+            if revision > last_event {
+                // No event under the prefix after this one.
                 break;
             }
-            taken += 1;
+            if taken >= BATCH && last_revision != Some(revision) {
+                to_the_end = false;
+                break;
+            }
             last_revision = Some(revision);
             if event.kv.key.starts_with(&self.request.prefix) {
                 self.pending.push_back(WatchMessage::Event(self.deliverable(event)));
@@ -244,7 +354,7 @@ impl Cursor {
             }
         }
         match last_revision {
-            Some(revision) if start + taken < state.events.len() => self.next = revision + 1,
+            Some(revision) if !to_the_end => self.next = revision + 1,
             _ => self.next = self.next.max(state.current + 1),
         }
         if let Some(delivered) = last_delivered {
@@ -258,19 +368,23 @@ impl Cursor {
             self.last_progress = scanned;
             return Ok(Found::Some);
         }
-        if taken > 0 {
-            // Scanned events for other prefixes; look again for more before sleeping.
-            if start + taken < state.events.len() {
-                return Ok(Found::Some);
-            }
+        if !to_the_end {
+            // Scanned a batch of events for other prefixes; look again before sleeping.
+            return Ok(Found::Some);
         }
+        Ok(self.caught_up())
+    }
+
+    /// At the end of the log with nothing to deliver: a progress notification if asked
+    /// for and the revision moved since the last one.
+    fn caught_up(&mut self) -> Found {
         let caught_up = self.next - 1;
         if self.request.progress_notify && caught_up > self.last_progress && caught_up > 0 {
             self.last_progress = caught_up;
             self.pending.push_back(WatchMessage::Progress { revision: caught_up });
-            return Ok(Found::Some);
+            return Found::Some;
         }
-        Ok(Found::Nothing)
+        Found::Nothing
     }
 
     async fn read_history(&mut self, until: Revision) -> Result<()> {
@@ -294,5 +408,95 @@ impl Cursor {
             kv: event.kv.clone(),
             prev_kv: if self.request.prev_kv { event.prev_kv.clone() } else { None },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use futures::{FutureExt, StreamExt};
+
+    use super::*;
+    use crate::types::{EventType, KeyValue};
+
+    fn put(log: &EventLog, revision: Revision, key: &str) {
+        let kv = KeyValue {
+            key: key.to_owned(),
+            value: Bytes::from_static(b"v"),
+            create_revision: revision,
+            mod_revision: revision,
+            version: 1,
+            lease: 0,
+        };
+        log.publish(revision, [WatchEvent { event_type: EventType::Put, kv, prev_kv: None }]);
+    }
+
+    fn ready(stream: &mut WatchStream) -> Option<WatchMessage> {
+        stream.next().now_or_never().flatten().map(|m| m.expect("no error"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writes_elsewhere_are_reported_when_progress_is_requested() {
+        let log = EventLog::new(0, 0, usize::MAX);
+        let mut quiet = log.watch(WatchRequest::prefix("/a/").with_progress_notify(), None);
+        assert!(ready(&mut quiet).is_none(), "nothing happened yet");
+        put(&log, 1, "/b/1");
+        put(&log, 2, "/b/2");
+        // The clock is paused and never advanced here: only a request can wake the watch.
+        assert!(ready(&mut quiet).is_none(), "writes to other prefixes do not wake it");
+        log.request_progress();
+        assert_eq!(ready(&mut quiet), Some(WatchMessage::Progress { revision: 2 }));
+        log.request_progress();
+        assert!(ready(&mut quiet).is_none(), "a second request without writes adds nothing");
+        put(&log, 3, "/a/x");
+        match ready(&mut quiet) {
+            Some(WatchMessage::Event(event)) => assert_eq!(event.kv.key, "/a/x"),
+            other => panic!("expected the event under the prefix, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_watches_report_progress_on_their_own() {
+        let log = EventLog::new(0, 0, usize::MAX);
+        let mut quiet = log.watch(WatchRequest::prefix("/a/").with_progress_notify(), None);
+        assert!(ready(&mut quiet).is_none());
+        put(&log, 1, "/b/1");
+        // With the clock paused, the runtime jumps to the idle timer as soon as it has
+        // nothing else to do.
+        assert_eq!(
+            quiet.next().await.map(|m| m.expect("no error")),
+            Some(WatchMessage::Progress { revision: 1 })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_late_watch_of_a_busy_prefix_still_replays_from_its_start() {
+        let log = EventLog::new(0, 0, usize::MAX);
+        let mut early = log.watch(WatchRequest::prefix("/a/"), None);
+        for revision in 1..=6 {
+            put(&log, revision, if revision % 2 == 0 { "/a/k" } else { "/b/k" });
+        }
+        let mut late = log.watch(WatchRequest::prefix("/a/").from_revision(3), None);
+        let seen = |stream: &mut WatchStream| {
+            std::iter::from_fn(|| match ready(stream) {
+                Some(WatchMessage::Event(event)) => Some(event.revision()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(seen(&mut early), vec![2, 4, 6]);
+        assert_eq!(seen(&mut late), vec![4, 6]);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_log_ends_sleeping_watches() {
+        let log = EventLog::new(0, 0, usize::MAX);
+        let mut plain = log.watch(WatchRequest::prefix("/a/"), None);
+        let mut with_progress = log.watch(WatchRequest::prefix("/b/").with_progress_notify(), None);
+        assert!(ready(&mut plain).is_none());
+        assert!(ready(&mut with_progress).is_none());
+        drop(log);
+        assert!(plain.next().await.is_none());
+        assert!(with_progress.next().await.is_none());
     }
 }

@@ -170,6 +170,12 @@ struct Shared {
 impl Shared {
     /// Waits until the cache is at `revision` or later.
     async fn wait_for(&self, revision: i64, timeout: Duration) -> Result<(), ApiError> {
+        if *self.revision.borrow() >= revision {
+            return Ok(());
+        }
+        // The store tells the cache about writes to other resources only when asked (or
+        // after a while).
+        self.store.request_progress();
         let mut receiver = self.revision.subscribe();
         let reached = tokio::time::timeout(timeout, receiver.wait_for(|r| *r >= revision)).await;
         match reached {

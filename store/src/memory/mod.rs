@@ -243,6 +243,10 @@ impl Watchable for MemoryStore {
         limits::check_prefix(&request.prefix)?;
         Ok(self.inner.log.watch(request, None))
     }
+
+    fn request_progress(&self) {
+        self.inner.log.request_progress();
+    }
 }
 
 #[async_trait]

@@ -300,6 +300,10 @@ impl Watchable for SqliteStore {
         limits::check_prefix(&request.prefix)?;
         Ok(self.events.watch(request, Some(Arc::clone(&self.history))))
     }
+
+    fn request_progress(&self) {
+        self.events.request_progress();
+    }
 }
 
 #[async_trait]

@@ -79,11 +79,18 @@ pub(crate) async fn watch(
                         () = async { drop(shutdown.wait_for(|v| *v).await) } => break,
                         batch = chunks.next() => {
                             let Some(batch) = batch else { break };
-                            let mut out = BytesMut::new();
-                            for event in &batch {
-                                encode_event(&mut out, event, &kind, &api_version, &gr, &mut encoding);
+                            let mut sent = true;
+                            for frame in frames(&batch) {
+                                let mut out = BytesMut::with_capacity(frame_capacity(frame));
+                                for event in frame {
+                                    encode_event(&mut out, event, &kind, &api_version, &gr, &mut encoding);
+                                }
+                                if tx.send(out.freeze()).await.is_err() {
+                                    sent = false;
+                                    break;
+                                }
                             }
-                            if tx.send(out.freeze()).await.is_err() {
+                            if !sent {
                                 break;
                             }
                         }
@@ -104,6 +111,47 @@ pub(crate) async fn watch(
     r.headers_mut()
         .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
     Ok(r)
+}
+
+/// About how many bytes of events one frame of a watch body carries: a watcher that fell
+/// behind gets its backlog in frames of this size rather than in one buffer as large as
+/// the backlog (large buffers are fresh memory from the allocator every time; frames of
+/// this size are reused).
+const FRAME_BYTES: usize = 32 * 1024;
+
+/// Room for an event's line besides the object (`{"type":"MODIFIED","object":` … `}\n`).
+const LINE_OVERHEAD: usize = 32;
+/// Room for the whole line of a bookmark.
+const BOOKMARK_LINE: usize = 192;
+
+/// The bytes `event`'s line takes, about (exact for objects as they are stored).
+fn line_size(event: &CacheEvent) -> usize {
+    event.object().map_or(BOOKMARK_LINE, |o| o.json.len() + LINE_OVERHEAD)
+}
+
+/// `batch` cut into runs of events whose lines add up to about [`FRAME_BYTES`] (at least
+/// one event each).
+fn frames(batch: &[CacheEvent]) -> impl Iterator<Item = &[CacheEvent]> {
+    let mut rest = batch;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut size = 0;
+        let mut end = 0;
+        while end < rest.len() && (end == 0 || size + line_size(&rest[end]) <= FRAME_BYTES) {
+            size += line_size(&rest[end]);
+            end += 1;
+        }
+        let (frame, tail) = rest.split_at(end);
+        rest = tail;
+        Some(frame)
+    })
+}
+
+/// The buffer size for one frame's lines (tables and bookmarks may still grow it).
+fn frame_capacity(frame: &[CacheEvent]) -> usize {
+    frame.iter().map(line_size).sum()
 }
 
 fn encode_event(
@@ -147,4 +195,23 @@ fn encode_event(
         },
     }
     out.put_slice(b"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backlog_is_cut_into_frames_of_bounded_size_in_order() {
+        let batch: Vec<CacheEvent> = (0..1000).map(CacheEvent::Bookmark).collect();
+        let frames: Vec<&[CacheEvent]> = frames(&batch).collect();
+        assert!(frames.len() > 1, "a backlog larger than a frame takes several");
+        for frame in &frames {
+            assert!(frame_capacity(frame) <= FRAME_BYTES);
+        }
+        let revisions: Vec<i64> =
+            frames.iter().flat_map(|f| f.iter().map(CacheEvent::revision)).collect();
+        assert_eq!(revisions, (0..1000).collect::<Vec<i64>>(), "every event once, in order");
+        assert_eq!(super::frames(&[]).count(), 0);
+    }
 }

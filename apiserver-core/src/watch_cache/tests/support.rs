@@ -70,6 +70,10 @@ impl Watchable for FaultyStore {
         self.faults.lock().push(sender);
         Ok(futures::stream::select(visible, receiver.map(Err)).boxed())
     }
+
+    fn request_progress(&self) {
+        self.inner.request_progress();
+    }
 }
 
 #[async_trait]

@@ -101,11 +101,13 @@ pub async fn run(watchers: usize, writes: usize, timeout: Duration) -> Result<Fa
 
 /// Reads one watch stream until it has seen all `writes` pods (or `deadline`), noting
 /// when each pod's event arrived. Finds the pod's index by a byte search for its name, so
-/// the watcher does no JSON parsing.
+/// the watcher does no JSON parsing; whole lines are read where they arrive, only a line
+/// split across frames is copied.
 async fn consume(mut body: Body, writes: usize, deadline: tokio::time::Instant) -> Seen {
     let mut seen = Seen { arrivals: vec![None; writes], duplicates: 0 };
     let mut received = 0;
-    let mut pending = BytesMut::new();
+    let mut partial = BytesMut::new();
+    let finder = memchr::memmem::Finder::new(NEEDLE);
     while received < writes {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Ok(Some(Ok(frame))) => frame,
@@ -113,10 +115,8 @@ async fn consume(mut body: Body, writes: usize, deadline: tokio::time::Instant) 
         };
         let Ok(data) = frame.into_data() else { continue };
         let now = Instant::now();
-        pending.extend_from_slice(&data);
-        while let Some(end) = pending.iter().position(|&b| b == b'\n') {
-            let line = pending.split_to(end + 1);
-            if let Some(i) = pod_index(&line).filter(|&i| i < writes) {
+        let mut note = |line: &[u8]| {
+            if let Some(i) = pod_index(&finder, line).filter(|&i| i < writes) {
                 if seen.arrivals[i].is_some() {
                     seen.duplicates += 1;
                 } else {
@@ -124,15 +124,33 @@ async fn consume(mut body: Body, writes: usize, deadline: tokio::time::Instant) 
                     received += 1;
                 }
             }
+        };
+        let mut rest: &[u8] = &data;
+        if !partial.is_empty() {
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                partial.extend_from_slice(rest);
+                continue;
+            };
+            partial.extend_from_slice(&rest[..=end]);
+            note(&partial);
+            partial.clear();
+            rest = &rest[end + 1..];
         }
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            note(&rest[..=end]);
+            rest = &rest[end + 1..];
+        }
+        partial.extend_from_slice(rest);
     }
     seen
 }
 
+/// What precedes a pod's index in its watch event line.
+const NEEDLE: &[u8] = br#""name":"p-"#;
+
 /// The `i` of the first `"name":"p-<i>"` in a watch event line.
-fn pod_index(line: &[u8]) -> Option<usize> {
-    const NEEDLE: &[u8] = br#""name":"p-"#;
-    let start = line.windows(NEEDLE.len()).position(|w| w == NEEDLE)? + NEEDLE.len();
+fn pod_index(finder: &memchr::memmem::Finder<'_>, line: &[u8]) -> Option<usize> {
+    let start = finder.find(line)? + NEEDLE.len();
     let digits = line[start..].iter().take_while(|b| b.is_ascii_digit()).count();
     std::str::from_utf8(&line[start..start + digits]).ok()?.parse().ok()
 }

@@ -6,9 +6,17 @@
 //! so the stores compared hold the same objects); each round runs one configuration for
 //! a short slice, then the other (the order flips every round), so a noisy machine slows
 //! both alike. The overhead is the median over rounds of `allow-all rate / chain rate −
-//! 1`, and the same by process CPU per request; absolute rates are only context. The
-//! report ends with the target's figure: the full chain (TLS + authn + RBAC + admission)
-//! over established HTTPS connections against HTTP/1.1 allow-all, per request.
+//! 1`, and the same by CPU per request; absolute rates are only context.
+//!
+//! CPU per request is counted two ways from per-thread CPU time ([`ThreadCpu`]): the
+//! server's (every thread but the load generator's) and the whole process's. Over
+//! loopback the clients (their connections, and over HTTPS their TLS) run on a runtime of
+//! their own ([`ClientRuntime`], threads `bench-client-N`), while the servers, their
+//! connections, the watch caches' ingest thread and this phase's own bookkeeping stay on
+//! the other threads. In-process, the callers run the handlers themselves on the server's
+//! runtime, so there both figures are the same. The report ends with the target's figure:
+//! the full chain (TLS + authn + RBAC + admission) over established HTTPS connections
+//! against HTTP/1.1 allow-all, by server CPU per request.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -33,17 +41,20 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 use tower::{Service, ServiceExt};
 
 use crate::http_sqlite::http_request;
-use crate::support::{self, BoxError, Latencies, Rate};
+use crate::support::{self, BoxError, ClientRuntime, CpuUsed, Latencies, Rate, ThreadCpu};
 
 const NAMESPACE: &str = "bench-sec";
 /// The non-privileged user of the full-chain configurations.
 const USER: &str = "bench-user";
 /// How long setup waits for the RBAC index to apply the binding.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+/// Worker threads of the load generator's runtime (as many as the server's on 2 cores).
+const CLIENT_WORKERS: usize = 2;
 
 /// One kind of request under both configurations.
 #[derive(Clone, Copy, Debug, Default)]
@@ -56,13 +67,24 @@ pub struct Compared {
     pub overhead_pct: f64,
     /// Smallest and largest per-round overhead, in percent.
     pub overhead_range_pct: (f64, f64),
+    /// Server CPU per allow-all request (every thread but the load generator's), µs.
+    pub allow_all_server_cpu_us: f64,
+    /// Server CPU per full-chain request, µs.
+    pub chain_server_cpu_us: f64,
+    /// Median over rounds of `chain server CPU per request / allow-all server CPU per
+    /// request − 1`, in percent: the server's cost, insensitive to time the process did
+    /// not run.
+    pub server_cpu_overhead_pct: f64,
     /// Process CPU per allow-all request (server, client and background work), µs.
     pub allow_all_cpu_us: f64,
     /// Process CPU per full-chain request, µs.
     pub chain_cpu_us: f64,
-    /// Median over rounds of `chain CPU per request / allow-all CPU per request − 1`, in
-    /// percent: the same comparison, insensitive to time the process did not run.
+    /// Median over rounds of `chain CPU per request / allow-all CPU per request − 1` by
+    /// process CPU, in percent.
     pub cpu_overhead_pct: f64,
+    /// Threads that exited during a slice (their CPU in it is not counted), over all
+    /// rounds of both configurations.
+    pub threads_exited: usize,
 }
 
 /// The security phase's results.
@@ -101,9 +123,8 @@ struct Slice {
     /// The first failure, for the error message.
     failure: Option<String>,
     seconds: f64,
-    /// CPU seconds the whole process used during the slice (and, for creates, until the
-    /// watch cache had ingested them).
-    cpu: f64,
+    /// CPU the slice used (and, for creates, until the watch cache had ingested them).
+    cpu: CpuUsed,
 }
 
 impl Slice {
@@ -111,49 +132,59 @@ impl Slice {
         self.latencies.len() as f64 / self.seconds
     }
 
-    fn cpu_per_request(&self) -> f64 {
-        self.cpu / (self.latencies.len().max(1) as f64)
+    /// Server and process CPU seconds per successful request.
+    fn cpu_per_request(&self) -> (f64, f64) {
+        let requests = self.latencies.len().max(1) as f64;
+        (self.cpu.server / requests, self.cpu.process / requests)
     }
-}
-
-/// CPU time used so far by the live threads of this process, summed from
-/// `/proc/self/task/*/schedstat` (nanoseconds on the CPU). Unlike wall time, it does not
-/// grow while other processes have the cores.
-fn process_cpu() -> f64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0.0;
-    };
-    let mut ns = 0u64;
-    for task in tasks.flatten() {
-        if let Ok(text) = std::fs::read_to_string(task.path().join("schedstat"))
-            && let Some(first) = text.split_whitespace().next()
-        {
-            ns += first.parse::<u64>().unwrap_or(0);
-        }
-    }
-    ns as f64 / 1e9
 }
 
 /// Runs one configuration's slice, then (for creates) waits for `settle`'s watch cache
-/// to ingest them, and charges the process CPU of both to the slice.
+/// to ingest them, and charges the CPU of both to the slice.
 async fn measured(slice: impl Future<Output = Slice>, settle: Option<&ApiServer>) -> Slice {
-    let cpu = process_cpu();
+    let before = ThreadCpu::now();
     let mut out = slice.await;
     if let Some(api) = settle
         && let Err(e) = catch_up(api).await
     {
         out.failure.get_or_insert_with(|| e.to_string());
     }
-    out.cpu = process_cpu() - cpu;
+    out.cpu = ThreadCpu::now().since(&before);
     out
+}
+
+/// One configuration's slices over all rounds.
+#[derive(Default)]
+struct Totals {
+    latencies: Latencies,
+    errors: usize,
+    seconds: f64,
+    cpu: CpuUsed,
+}
+
+impl Totals {
+    /// Server and process CPU µs per successful request.
+    fn cpu_us(&self) -> (f64, f64) {
+        let requests = self.latencies.len().max(1) as f64;
+        (self.cpu.server * 1e6 / requests, self.cpu.process * 1e6 / requests)
+    }
+
+    fn rate(mut self) -> Rate {
+        Rate {
+            per_s: self.latencies.len() as f64 / self.seconds,
+            p99_ms: self.latencies.quantile_ms(0.99),
+            errors: self.errors,
+        }
+    }
 }
 
 /// Both configurations' slices over all rounds of one kind of request.
 #[derive(Default)]
 struct Tally {
-    allow: (Latencies, usize, f64, f64),
-    chain: (Latencies, usize, f64, f64),
+    allow: Totals,
+    chain: Totals,
     ratios: Vec<f64>,
+    server_cpu_ratios: Vec<f64>,
     cpu_ratios: Vec<f64>,
     failure: Option<String>,
 }
@@ -161,13 +192,17 @@ struct Tally {
 impl Tally {
     fn add(&mut self, allow: Slice, chain: Slice) {
         self.ratios.push(allow.per_s() / chain.per_s().max(f64::MIN_POSITIVE));
-        self.cpu_ratios
-            .push(chain.cpu_per_request() / allow.cpu_per_request().max(f64::MIN_POSITIVE));
+        let ((allow_server, allow_process), (chain_server, chain_process)) =
+            (allow.cpu_per_request(), chain.cpu_per_request());
+        self.server_cpu_ratios.push(chain_server / allow_server.max(f64::MIN_POSITIVE));
+        self.cpu_ratios.push(chain_process / allow_process.max(f64::MIN_POSITIVE));
         for (into, slice) in [(&mut self.allow, allow), (&mut self.chain, chain)] {
-            into.1 += slice.errors;
-            into.2 += slice.seconds;
-            into.3 += slice.cpu;
-            into.0.merge(slice.latencies);
+            into.errors += slice.errors;
+            into.seconds += slice.seconds;
+            into.cpu.server += slice.cpu.server;
+            into.cpu.process += slice.cpu.process;
+            into.cpu.exited += slice.cpu.exited;
+            into.latencies.merge(slice.latencies);
             if self.failure.is_none() {
                 self.failure = slice.failure;
             }
@@ -178,23 +213,24 @@ impl Tally {
         if let Some(failure) = self.failure {
             return Err(format!("security {what}: a request failed: {failure}").into());
         }
-        let cpu_us = |t: &(Latencies, usize, f64, f64)| t.3 * 1e6 / (t.0.len().max(1) as f64);
-        let (allow_cpu_us, chain_cpu_us) = (cpu_us(&self.allow), cpu_us(&self.chain));
-        let rate = |(mut latencies, errors, seconds, _): (Latencies, usize, f64, f64)| Rate {
-            per_s: latencies.len() as f64 / seconds,
-            p99_ms: latencies.quantile_ms(0.99),
-            errors,
-        };
+        let (allow_all_server_cpu_us, allow_all_cpu_us) = self.allow.cpu_us();
+        let (chain_server_cpu_us, chain_cpu_us) = self.chain.cpu_us();
+        let threads_exited = self.allow.cpu.exited + self.chain.cpu.exited;
         let (overhead_pct, overhead_range_pct) = median_pct(&mut self.ratios);
+        let (server_cpu_overhead_pct, _) = median_pct(&mut self.server_cpu_ratios);
         let (cpu_overhead_pct, _) = median_pct(&mut self.cpu_ratios);
         Ok(Compared {
-            allow_all: rate(self.allow),
-            chain: rate(self.chain),
+            allow_all: self.allow.rate(),
+            chain: self.chain.rate(),
             overhead_pct,
             overhead_range_pct,
-            allow_all_cpu_us: allow_cpu_us,
+            allow_all_server_cpu_us,
+            chain_server_cpu_us,
+            server_cpu_overhead_pct,
+            allow_all_cpu_us,
             chain_cpu_us,
             cpu_overhead_pct,
+            threads_exited,
         })
     }
 }
@@ -277,26 +313,37 @@ pub async fn run(
 
     // Loopback: established keep-alive connections. Three configurations per round:
     // HTTP/1.1 allow-all, HTTPS allow-all (the same server behind the TLS acceptor: TLS
-    // alone) and HTTPS with the full chain; the middle one stays in the middle.
+    // alone) and HTTPS with the full chain; the middle one stays in the middle. The
+    // servers run on this runtime; the clients (connections and request loops) on their
+    // own, so the servers' CPU can be told from theirs.
     let (plain_addr, stop_plain, plain_serving) = listen(&plain, false, &secure).await?;
     let (tls_addr, stop_tls, tls_serving) = listen(&plain_tls, true, &secure).await?;
     let (secure_addr, stop_secure, secure_serving) = listen(&secure.api, true, &secure).await?;
+    let client = ClientRuntime::new(CLIENT_WORKERS)?;
+    let clients = client.handle();
     let connector = secure.connector()?;
     let (mut plain_conns, mut tls_conns, mut secure_conns) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..concurrency {
-        plain_conns.push(Arc::new(Mutex::new(connect(plain_addr, None).await?)));
-        tls_conns.push(Arc::new(Mutex::new(connect(tls_addr, Some(&connector)).await?)));
-        secure_conns.push(Arc::new(Mutex::new(connect(secure_addr, Some(&connector)).await?)));
+        let tls = || Some(connector.clone());
+        plain_conns.push(Arc::new(Mutex::new(clients.spawn(connect(plain_addr, None)).await??)));
+        tls_conns.push(Arc::new(Mutex::new(clients.spawn(connect(tls_addr, tls())).await??)));
+        secure_conns.push(Arc::new(Mutex::new(clients.spawn(connect(secure_addr, tls())).await??)));
     }
     let mut loopback = Vec::new();
     for kind in [Kind::Get, Kind::Create] {
         let (mut chain, mut tls_only) = (Tally::default(), Tally::default());
         for round in 0..rounds {
             let settle = |api| (kind == Kind::Create).then_some(api);
-            let p = measured(http_slice(&plain_conns, kind, "http", round, slice), settle(&plain));
-            let t = measured(http_slice(&tls_conns, kind, "tls", round, slice), settle(&plain_tls));
+            let p = measured(
+                http_slice(clients, &plain_conns, kind, "http", round, slice),
+                settle(&plain),
+            );
+            let t = measured(
+                http_slice(clients, &tls_conns, kind, "tls", round, slice),
+                settle(&plain_tls),
+            );
             let c = measured(
-                http_slice(&secure_conns, kind, "https", round, slice),
+                http_slice(clients, &secure_conns, kind, "https", round, slice),
                 settle(&secure.api),
             );
             let (p, t, c) = if round % 2 == 0 {
@@ -328,6 +375,7 @@ pub async fn run(
     for serving in [plain_serving, tls_serving, secure_serving] {
         serving.await??;
     }
+    drop(client);
     secure.security.shutdown().await;
     plain.shutdown();
     plain_tls.shutdown();
@@ -588,8 +636,13 @@ async fn join(
     handles: Vec<tokio::task::JoinHandle<(Latencies, usize, Option<String>)>>,
     started: Instant,
 ) -> Slice {
-    let mut slice =
-        Slice { latencies: Latencies::default(), errors: 0, failure: None, seconds: 0.0, cpu: 0.0 };
+    let mut slice = Slice {
+        latencies: Latencies::default(),
+        errors: 0,
+        failure: None,
+        seconds: 0.0,
+        cpu: CpuUsed::default(),
+    };
     for handle in handles {
         match handle.await {
             Ok((latencies, errors, failure)) => {
@@ -632,10 +685,11 @@ async fn listen(
     Ok((addr, stop, serving))
 }
 
-/// An established HTTP/1.1 connection, over TLS when `tls` is given.
+/// An established HTTP/1.1 connection, over TLS when `tls` is given. Its connection task
+/// runs on the runtime `connect` runs on.
 async fn connect(
     addr: SocketAddr,
-    tls: Option<&tokio_rustls::TlsConnector>,
+    tls: Option<tokio_rustls::TlsConnector>,
 ) -> Result<SendRequest<Full<Bytes>>, BoxError> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -686,9 +740,11 @@ async fn send(
     }
 }
 
-/// One configuration's slice of a round over loopback: one task per connection sending
-/// `kind` requests for `slice`; created names start with `prefix`.
+/// One configuration's slice of a round over loopback: one task per connection, on the
+/// `clients` runtime, sending `kind` requests for `slice`; created names start with
+/// `prefix`.
 async fn http_slice(
+    clients: &Handle,
     connections: &[Arc<Mutex<SendRequest<Full<Bytes>>>>],
     kind: Kind,
     prefix: &'static str,
@@ -704,7 +760,7 @@ async fn http_slice(
     let mut handles = Vec::new();
     for (conn, sender) in connections.iter().enumerate() {
         let (sender, uri) = (Arc::clone(sender), uri.clone());
-        handles.push(tokio::spawn(async move {
+        handles.push(clients.spawn(async move {
             let mut sender = sender.lock().await;
             let mut out = (Latencies::default(), 0, None);
             let mut i = 0usize;
