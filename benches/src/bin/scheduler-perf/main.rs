@@ -17,6 +17,10 @@
 use capstan_scheduler_framework::perf::{self, Mode, Report, Sizes, Workload};
 use clap::Parser;
 
+/// The allocator `capstan` runs with, so the figures are the cluster's as shipped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Command line of `scheduler-perf`.
 #[derive(Parser, Debug)]
 #[command(about = "Kubernetes' scheduler_perf workloads on Capstan")]
