@@ -3,6 +3,7 @@
 
 use crate::clock::Clock;
 use crate::cni::NetworkPlugin;
+use crate::container_logs::ContainerLogs;
 use crate::cri::{ImageService, RuntimeService, v1};
 use crate::node_status::{NodeConfig, NodeRuntimeInfo, Pressure, node_status};
 use crate::pleg::GenericPleg;
@@ -30,6 +31,8 @@ pub struct NodeDeps {
     pub probe_network: Arc<dyn ProbeNetwork>,
     /// Volume plugins.
     pub volumes: VolumeManager,
+    /// The node's container logs (the kubelet removes a pod's with the pod).
+    pub logs: Arc<dyn ContainerLogs>,
     /// Where status goes.
     pub status: Arc<dyn StatusSink>,
     /// Wall clock for timestamps.
@@ -80,6 +83,8 @@ pub struct NodeContext {
     pub prober: Prober,
     /// Volumes.
     pub volumes: VolumeManager,
+    /// Container logs.
+    pub logs: Arc<dyn ContainerLogs>,
     /// Status sink.
     pub status: Arc<dyn StatusSink>,
     /// Clock.
@@ -131,6 +136,7 @@ impl NodeAgent {
             images: deps.images,
             network: deps.network,
             volumes: deps.volumes,
+            logs: deps.logs,
             status: deps.status,
             clock: deps.clock,
             log_root: config.log_root.clone(),

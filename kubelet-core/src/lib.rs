@@ -3,7 +3,9 @@
 //! Extension traits, shaped after the real interfaces so real backends drop in:
 //! [`cri::RuntimeService`] and [`cri::ImageService`] (CRI v1, with the `k8s-cri` messages),
 //! [`cni::NetworkPlugin`] (CNI ADD/DEL/CHECK), [`volumes::VolumePlugin`] and
-//! [`volumes::csi::CsiNode`] (CSI node operations), and [`probe::ProbeNetwork`].
+//! [`volumes::csi::CsiNode`] (CSI node operations), and [`probe::ProbeNetwork`]; where volume
+//! files and container logs live is [`volumes::VolumeFiles`] and
+//! [`container_logs::ContainerLogs`] (real files, or memory on simulated nodes).
 //! [`cri::remote::RemoteRuntime`] is the gRPC CRI client (containerd, CRI-O);
 //! [`cri::server::CriService`] serves any runtime over gRPC.
 //! The API boundary is [`source`]: a [`source::PodSource`] feeds pods, a
@@ -21,6 +23,7 @@ pub mod agent;
 pub mod api;
 pub mod clock;
 pub mod cni;
+pub mod container_logs;
 pub mod cri;
 pub mod ipam;
 pub mod node_status;

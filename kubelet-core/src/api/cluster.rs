@@ -9,7 +9,7 @@ use super::node::{NodeRegistration, RegistrationConfig};
 use super::pods::ApiPodSource;
 use super::status::ApiStatusSink;
 use crate::node_status::NodeConfig;
-use crate::sim::{SimConfig, SimNode, SimNodeBuilder};
+use crate::sim::{LogStorage, SimConfig, SimNode, SimNodeBuilder, VolumeStorage};
 use crate::source::{ConfigSource, TokenSource};
 use capstan_controller_runtime::Shutdown;
 use futures::{StreamExt, TryStreamExt};
@@ -39,6 +39,8 @@ pub struct SimClusterBuilder {
     registry: NodeRegistry,
     registration: RegistrationConfig,
     sim: SimConfig,
+    volume_storage: VolumeStorage,
+    log_storage: LogStorage,
     pleg_period: Duration,
     node_status_period: Duration,
     node_status_report_period: Duration,
@@ -66,6 +68,8 @@ pub struct ClusterNode {
 pub struct SimCluster {
     nodes: Vec<ClusterNode>,
     registry: NodeRegistry,
+    volume_storage: VolumeStorage,
+    log_storage: LogStorage,
     shutdown: Shutdown,
 }
 
@@ -76,7 +80,9 @@ impl std::fmt::Debug for SimClusterBuilder {
 }
 
 impl SimClusterBuilder {
-    /// `nodes` nodes on `client`, writing volumes and logs under `root`.
+    /// `nodes` nodes on `client`, with their volume and log directories under `root` and
+    /// their volumes' files and containers' logs in memory (see [`Self::volume_storage`]
+    /// and [`Self::log_storage`]).
     pub fn new(client: kube::Client, root: impl Into<PathBuf>, nodes: usize) -> Self {
         Self {
             client,
@@ -86,6 +92,8 @@ impl SimClusterBuilder {
             registry: NodeRegistry::new(),
             registration: RegistrationConfig::default(),
             sim: SimConfig::default(),
+            volume_storage: VolumeStorage::memory(),
+            log_storage: LogStorage::memory(),
             pleg_period: Duration::from_secs(1),
             node_status_period: Duration::from_secs(10),
             node_status_report_period: Duration::from_secs(300),
@@ -119,6 +127,26 @@ impl SimClusterBuilder {
     /// Simulated runtime settings.
     pub fn sim_config(mut self, sim: SimConfig) -> Self {
         self.sim = sim;
+        self
+    }
+
+    /// Where the nodes keep their volumes' files (the projected `kube-api-access` token of
+    /// every pod, configMaps, secrets, …). The default, [`VolumeStorage::Memory`], is one
+    /// in-memory store shared by every node (keyed by pod UID and volume, read back with
+    /// [`SimCluster::volume_storage`]) and costs no disk I/O per pod;
+    /// [`VolumeStorage::Disk`] writes real files under `<root>/<node>/pods`, as real
+    /// kubelets do.
+    pub fn volume_storage(mut self, storage: VolumeStorage) -> Self {
+        self.volume_storage = storage;
+        self
+    }
+
+    /// Where the nodes keep their containers' logs (served by `pods/log` either way). The
+    /// default, [`LogStorage::Memory`], is one in-memory store shared by every node and
+    /// costs no disk I/O per container; [`LogStorage::Disk`] writes real files under
+    /// `<root>/<node>/logs`, as CRI runtimes do.
+    pub fn log_storage(mut self, storage: LogStorage) -> Self {
+        self.log_storage = storage;
         self
     }
 
@@ -196,11 +224,15 @@ impl SimClusterBuilder {
                 .node_status_period(self.node_status_period)
                 .node_status_report_period(self.node_status_report_period)
                 .sim_config(self.sim.clone())
+                .volume_storage(self.volume_storage.clone())
+                .log_storage(self.log_storage.clone())
                 .build()
                 .map_err(|source| ApiError::Build { node: name.clone(), source })?;
         registration.register(&sim.agent, &nc).await?;
         let lease = registration.spawn_lease_loop(&name, shutdown);
-        self.registry.insert(&name, NodeLogs { log_root, runtime: sim.runtime.clone() });
+        let logs =
+            NodeLogs { log_root, runtime: sim.runtime.clone(), logs: sim.log_storage.logs() };
+        self.registry.insert(&name, logs);
         let agent = tokio::spawn(sim.agent.clone().run(source));
         Ok(ClusterNode { name, config: nc, sim, status, tasks: vec![lease, agent] })
     }
@@ -230,7 +262,13 @@ impl SimClusterBuilder {
             }
         };
         nodes.sort_by_key(|n| n.config.name.trim_start_matches("node-").parse::<usize>().ok());
-        Ok(SimCluster { nodes, registry: self.registry, shutdown })
+        Ok(SimCluster {
+            nodes,
+            registry: self.registry,
+            volume_storage: self.volume_storage,
+            log_storage: self.log_storage,
+            shutdown,
+        })
     }
 }
 
@@ -247,6 +285,16 @@ impl SimCluster {
     /// The running nodes.
     pub fn nodes(&self) -> &[ClusterNode] {
         &self.nodes
+    }
+
+    /// Where the nodes keep their volumes' files.
+    pub fn volume_storage(&self) -> &VolumeStorage {
+        &self.volume_storage
+    }
+
+    /// Where the nodes keep their containers' logs.
+    pub fn log_storage(&self) -> &LogStorage {
+        &self.log_storage
     }
 
     /// A node by name.

@@ -1,8 +1,9 @@
 //! `pods/log` for the API server: [`NodeLogProxy`] finds the pod's node among the nodes
-//! running in this process ([`NodeRegistry`]) and serves the container's CRI log file as
-//! the kubelet does (`container`, `follow`, `tailLines`, `limitBytes`, `timestamps`,
-//! `previous`, `sinceSeconds`).
+//! running in this process ([`NodeRegistry`]) and serves the container's CRI log (from the
+//! node's [`ContainerLogs`]) as the kubelet does (`container`, `follow`, `tailLines`,
+//! `limitBytes`, `timestamps`, `previous`, `sinceSeconds`).
 
+use crate::container_logs::ContainerLogs;
 use crate::cri::{RuntimeService, labels, v1};
 use crate::pod_worker::config::pod_log_dir;
 use async_trait::async_trait;
@@ -16,8 +17,7 @@ use k8s_openapi::jiff::Timestamp;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_stream::StreamExt;
@@ -33,11 +33,16 @@ pub struct NodeLogs {
     pub log_root: PathBuf,
     /// Its runtime, asked whether a followed container has exited.
     pub runtime: Arc<dyn RuntimeService>,
+    /// Where its container logs are.
+    pub logs: Arc<dyn ContainerLogs>,
 }
 
 impl std::fmt::Debug for NodeLogs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeLogs").field("log_root", &self.log_root).finish_non_exhaustive()
+        f.debug_struct("NodeLogs")
+            .field("log_root", &self.log_root)
+            .field("logs", &self.logs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -187,17 +192,6 @@ fn prefix_len(s: &str, limit: usize) -> usize {
     n
 }
 
-fn attempts(dir: &Path) -> Vec<u32> {
-    let mut v: Vec<u32> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".log")?.parse().ok())
-        .collect();
-    v.sort_unstable();
-    v
-}
-
 /// Serves `pods/log` from the nodes of a [`NodeRegistry`]; `nodes/proxy` is not served
 /// (503).
 #[derive(Debug, Clone)]
@@ -283,7 +277,7 @@ impl NodeProxy for NodeLogProxy {
             )));
         };
         let dir = pod_log_dir(&node.log_root, &pod).join(&container);
-        let all = attempts(&dir);
+        let all = node.logs.attempts(&dir);
         let attempt = if opts.previous {
             all.iter().rev().nth(1).copied().ok_or_else(|| {
                 bad(format!(
@@ -301,9 +295,7 @@ impl NodeProxy for NodeLogProxy {
         let since = opts
             .since_seconds
             .map(|s| Timestamp::now() - k8s_openapi::jiff::SignedDuration::from_secs(s));
-        let mut file = std::fs::File::open(&path).map_err(ApiError::internal)?;
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(ApiError::internal)?;
+        let text = node.logs.read_from(&path, 0).map_err(ApiError::internal)?;
         let (mut lines, consumed) = format_lines(&text, &opts, since);
         if let Some(n) = opts.tail_lines {
             lines.drain(..lines.len().saturating_sub(n));
@@ -327,14 +319,9 @@ impl NodeProxy for NodeLogProxy {
             }
             loop {
                 let done = exited(node.runtime.as_ref(), &uid, &container, attempt).await;
-                let mut chunk = String::new();
-                let read = std::fs::File::open(&path).and_then(|mut f| {
-                    f.seek(SeekFrom::Start(offset))?;
-                    f.read_to_string(&mut chunk)
-                });
-                if read.is_err() {
+                let Ok(chunk) = node.logs.read_from(&path, offset) else {
                     return;
-                }
+                };
                 let (lines, consumed) = format_lines(&chunk, &opts, since);
                 offset += consumed as u64;
                 let mut out = String::new();

@@ -22,7 +22,8 @@ const CONFLICT_RETRIES: usize = 5;
 /// last seen (the informer cache when given, else a GET); a status equal to the one last
 /// written, or one that changes nothing, is not sent. When the agent reports a pod
 /// terminated and the pod carries a `deletionTimestamp`, it is deleted with grace period 0
-/// and a UID precondition, as the kubelet's status manager does.
+/// and a UID precondition, as the kubelet's status manager does. The pod a status patch
+/// returns is not decoded: the informer brings it.
 pub struct ApiStatusSink {
     client: kube::Client,
     cache: Option<Store<Pod>>,
@@ -124,6 +125,17 @@ impl ApiStatusSink {
         }
     }
 
+    /// Sends a merge patch of `pods/<name>/status`, reading the answer only for its status
+    /// code (an error answer becomes [`kube::Error::Api`]).
+    async fn patch_pod_status(&self, key: &PodKey, patch: &Value) -> Result<(), kube::Error> {
+        let path = format!("/api/v1/namespaces/{}/pods", key.namespace);
+        let mut request = kube::core::Request::new(path)
+            .patch_subresource("status", &key.name, &PatchParams::default(), &Patch::Merge(patch))
+            .map_err(kube::Error::BuildRequest)?;
+        request.extensions_mut().insert("patch_status");
+        self.client.request_text(request).await.map(drop)
+    }
+
     async fn write_pod_status(&self, key: &PodKey, status: &PodStatus) -> Result<(), kube::Error> {
         let new = serde_json::to_value(status).unwrap_or(Value::Null);
         for attempt in 0..CONFLICT_RETRIES {
@@ -140,11 +152,7 @@ impl ApiStatusSink {
                 return Ok(());
             };
             let patch = json!({ "status": diff });
-            match self
-                .pods(&key.namespace)
-                .patch_status(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-            {
+            match self.patch_pod_status(key, &patch).await {
                 Ok(_) => {
                     self.pod_writes.fetch_add(1, Ordering::Relaxed);
                     return Ok(());

@@ -86,7 +86,7 @@ impl PodWorker {
             }
         }
         if let Some(root) = &self.ctx.log_root {
-            let _ = std::fs::remove_dir_all(super::config::pod_log_dir(root, &self.pod));
+            self.ctx.logs.remove_all(&super::config::pod_log_dir(root, &self.pod));
         }
         self.terminal = true;
         self.report().await;

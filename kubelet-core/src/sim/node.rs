@@ -1,6 +1,6 @@
 //! A whole simulated node: a [`NodeAgent`] over a [`SimRuntime`] and a [`SimNetwork`].
 
-use super::{SimConfig, SimNetwork, SimRuntime};
+use super::{LogStorage, SimConfig, SimNetwork, SimRuntime, VolumeStorage};
 use crate::agent::{AgentConfig, NodeAgent, NodeDeps};
 use crate::clock::{Clock, TokioClock};
 use crate::ipam::IpamError;
@@ -22,6 +22,10 @@ pub struct SimNode {
     pub runtime: Arc<SimRuntime>,
     /// Its network plugin.
     pub network: Arc<SimNetwork>,
+    /// Where its volumes' files are.
+    pub volume_storage: VolumeStorage,
+    /// Where its containers' logs are.
+    pub log_storage: LogStorage,
 }
 
 /// Builds a [`SimNode`].
@@ -29,6 +33,8 @@ pub struct SimNodeBuilder {
     agent: AgentConfig,
     sim: SimConfig,
     volume_root: PathBuf,
+    volume_storage: VolumeStorage,
+    log_storage: LogStorage,
     status: Arc<dyn StatusSink>,
     config: Arc<dyn ConfigSource>,
     tokens: Arc<dyn TokenSource>,
@@ -42,7 +48,8 @@ impl std::fmt::Debug for SimNodeBuilder {
 }
 
 impl SimNodeBuilder {
-    /// A node writing volumes under `volume_root` and reporting to `status`.
+    /// A node with volume directories under `volume_root`, reporting to `status`; its
+    /// volumes' files are kept in memory unless [`Self::volume_storage`] says otherwise.
     pub fn new(
         node: NodeConfig,
         volume_root: impl Into<PathBuf>,
@@ -52,6 +59,8 @@ impl SimNodeBuilder {
             agent: AgentConfig::new(node),
             sim: SimConfig::default(),
             volume_root: volume_root.into(),
+            volume_storage: VolumeStorage::memory(),
+            log_storage: LogStorage::memory(),
             status,
             config: MemoryConfigSource::new(),
             tokens: Arc::new(UnsignedTokenSource),
@@ -62,6 +71,13 @@ impl SimNodeBuilder {
     /// Runtime settings.
     pub fn sim_config(mut self, sim: SimConfig) -> Self {
         self.sim = sim;
+        self
+    }
+
+    /// Where the volumes' files go: [`VolumeStorage::Memory`] (the default, a new store
+    /// per builder) or [`VolumeStorage::Disk`] (real files under the volume root).
+    pub fn volume_storage(mut self, storage: VolumeStorage) -> Self {
+        self.volume_storage = storage;
         self
     }
 
@@ -77,7 +93,14 @@ impl SimNodeBuilder {
         self
     }
 
-    /// Container log root (CRI log files are written under it).
+    /// Where the containers' logs go: [`LogStorage::Memory`] (the default, a new store per
+    /// builder) or [`LogStorage::Disk`] (real files under the log root).
+    pub fn log_storage(mut self, storage: LogStorage) -> Self {
+        self.log_storage = storage;
+        self
+    }
+
+    /// Container log root (CRI logs are kept under it, in [`Self::log_storage`]).
     pub fn log_root(mut self, root: impl Into<PathBuf>) -> Self {
         self.agent.log_root = Some(root.into());
         self
@@ -110,17 +133,23 @@ impl SimNodeBuilder {
     /// Builds the node (nothing runs until the agent does).
     pub fn build(self) -> Result<SimNode, IpamError> {
         let node = &self.agent.node;
-        let runtime = SimRuntime::new(node.name.clone(), self.sim, self.clock.clone());
+        let logs = self.log_storage.logs();
+        let runtime =
+            SimRuntime::with_logs(node.name.clone(), self.sim, self.clock.clone(), logs.clone());
         let network = Arc::new(SimNetwork::new(&node.pod_cidr)?);
         let deps = NodeDeps {
             runtime: runtime.clone(),
             images: runtime.clone(),
             network: Some(network.clone()),
             probe_network: runtime.clone(),
-            volumes: VolumeManager::with_in_tree(self.volume_root, self.config, self.tokens),
+            volumes: VolumeManager::with_in_tree(self.volume_root, self.config, self.tokens)
+                .with_files(self.volume_storage.files()),
+            logs,
             status: self.status,
             clock: self.clock,
         };
-        Ok(SimNode { agent: NodeAgent::new(self.agent, deps), runtime, network })
+        let agent = NodeAgent::new(self.agent, deps);
+        let (volume_storage, log_storage) = (self.volume_storage, self.log_storage);
+        Ok(SimNode { agent, runtime, network, volume_storage, log_storage })
     }
 }

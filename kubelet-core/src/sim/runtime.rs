@@ -2,18 +2,18 @@
 //!
 //! Nothing runs: a container's state is computed from its start instant and its script
 //! whenever it is asked for, so a simulated node costs a few hundred bytes per container
-//! and no task or timer of its own. Logs are real files in CRI log format when the sandbox
-//! names a log directory.
+//! and no task or timer of its own. Logs are in CRI log format, when the sandbox names a
+//! log directory, in the [`ContainerLogs`] the runtime was made with.
 
 use super::script::{self, ContainerScript};
 use crate::clock::Clock;
+use crate::container_logs::{ContainerLogs, DiskContainerLogs};
 use crate::cri::{CriError, CriResult, ImageService, RuntimeService, labels, v1};
 use crate::probe::{HttpCheck, ProbeKind, ProbeNetwork, ProbeOutcome, ProbeTarget};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -142,6 +142,7 @@ pub struct SimRuntime {
     node: String,
     state: Mutex<State>,
     calls: Mutex<Vec<SimCall>>,
+    logs: Arc<dyn ContainerLogs>,
 }
 
 impl std::fmt::Debug for SimRuntime {
@@ -168,19 +169,26 @@ fn digest(name: &str) -> String {
     out
 }
 
-fn append_log(path: &PathBuf, ts: k8s_openapi::jiff::Timestamp, line: &str) {
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-        let _ = writeln!(f, "{} stdout F {line}", ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"));
-    }
+/// One CRI log line (`<RFC 3339 nanos> stdout F <line>`).
+fn cri_line(ts: k8s_openapi::jiff::Timestamp, line: &str) -> String {
+    format!("{} stdout F {line}\n", ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 }
 
 impl SimRuntime {
-    /// A runtime for node `node`.
+    /// A runtime for node `node` writing container logs as real files.
     pub fn new(node: impl Into<String>, config: SimConfig, clock: Arc<dyn Clock>) -> Arc<Self> {
+        Self::with_logs(node, config, clock, Arc::new(DiskContainerLogs))
+    }
+
+    /// A runtime for node `node` writing container logs to `logs`.
+    pub fn with_logs(
+        node: impl Into<String>,
+        config: SimConfig,
+        clock: Arc<dyn Clock>,
+        logs: Arc<dyn ContainerLogs>,
+    ) -> Arc<Self> {
         Arc::new(Self {
+            logs,
             config,
             clock,
             node: node.into(),
@@ -218,9 +226,15 @@ impl SimRuntime {
         self.clock.at(at).as_nanosecond() as i64
     }
 
+    /// Appends a CRI line to a container's log; a log that cannot be written loses the
+    /// line, as a runtime's would.
+    fn append_log(&self, path: &Path, at: Instant, line: &str) {
+        let _ = self.logs.append(path, &cri_line(self.clock.at(at), line));
+    }
+
     fn flush_logs(&self, lines: Vec<(PathBuf, Instant, String)>) {
         for (path, at, line) in lines {
-            append_log(&path, self.clock.at(at), &line);
+            self.append_log(&path, at, &line);
         }
     }
 
@@ -475,7 +489,7 @@ impl RuntimeService for SimRuntime {
             (c.metadata.name.clone(), c.metadata.attempt, c.log_path.clone());
         drop(st);
         if let Some(path) = log {
-            append_log(&path, self.clock.at(now), &format!("started {name} attempt {attempt}"));
+            self.append_log(&path, now, &format!("started {name} attempt {attempt}"));
         }
         self.record(SimCall::Start { container: name, attempt, at: now });
         Ok(Default::default())

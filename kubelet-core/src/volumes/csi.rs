@@ -2,7 +2,7 @@
 //! `NodeUnstageVolume`) as a trait, and the plugin serving inline `csi` volumes through
 //! registered drivers.
 
-use super::{VolumeError, VolumePlugin};
+use super::{VolumeDir, VolumeError, VolumePlugin};
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::{Pod, Volume};
 use parking_lot::RwLock;
@@ -187,7 +187,12 @@ impl VolumePlugin for CsiPlugin {
         volume.csi.is_some()
     }
 
-    async fn set_up(&self, pod: &Pod, volume: &Volume, dir: &Path) -> Result<PathBuf, VolumeError> {
+    async fn set_up(
+        &self,
+        pod: &Pod,
+        volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<PathBuf, VolumeError> {
         let (_, driver) = self.driver(volume)?;
         let src = volume.csi.as_ref().expect("supports() checked csi");
         let csi_err =
@@ -213,7 +218,7 @@ impl VolumePlugin for CsiPlugin {
             mount_flags: Vec::new(),
             access_mode: "SINGLE_NODE_WRITER".into(),
         };
-        let staging = dir.join("globalmount");
+        let staging = dir.path().join("globalmount");
         if driver.stages().await {
             driver
                 .node_stage_volume(NodeStageVolumeRequest {
@@ -226,7 +231,7 @@ impl VolumePlugin for CsiPlugin {
                 .await
                 .map_err(csi_err)?;
         }
-        let target = dir.join("mount");
+        let target = dir.path().join("mount");
         driver
             .node_publish_volume(NodePublishVolumeRequest {
                 volume_id: id,
@@ -242,21 +247,26 @@ impl VolumePlugin for CsiPlugin {
         Ok(target)
     }
 
-    async fn tear_down(&self, pod: &Pod, volume: &Volume, dir: &Path) -> Result<(), VolumeError> {
+    async fn tear_down(
+        &self,
+        pod: &Pod,
+        volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<(), VolumeError> {
         let (_, driver) = self.driver(volume)?;
         let id = volume_id(pod, volume);
         let csi_err =
             |e: CsiError| VolumeError::Csi { volume: volume.name.clone(), message: e.to_string() };
         driver
-            .node_unpublish_volume(&id, &dir.join("mount").display().to_string())
+            .node_unpublish_volume(&id, &dir.path().join("mount").display().to_string())
             .await
             .map_err(csi_err)?;
         if driver.stages().await {
             driver
-                .node_unstage_volume(&id, &dir.join("globalmount").display().to_string())
+                .node_unstage_volume(&id, &dir.path().join("globalmount").display().to_string())
                 .await
                 .map_err(csi_err)?;
         }
-        super::remove_dir(&volume.name, dir)
+        super::remove_dir(&volume.name, dir.path())
     }
 }

@@ -1,11 +1,11 @@
 //! `downwardAPI`: pod metadata and container resources as files.
 
-use super::{VolumeError, VolumePlugin, remove_dir, write_files};
+use super::{VolumeDir, VolumeError, VolumePlugin};
 use async_trait::async_trait;
 use capstan_api_types::quantity::Quantity;
 use k8s_openapi::api::core::v1::{DownwardAPIVolumeFile, Pod, Volume};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The downwardAPI plugin.
 #[derive(Debug, Default, Clone, Copy)]
@@ -114,15 +114,25 @@ impl VolumePlugin for DownwardApiPlugin {
         volume.downward_api.is_some()
     }
 
-    async fn set_up(&self, pod: &Pod, volume: &Volume, dir: &Path) -> Result<PathBuf, VolumeError> {
+    async fn set_up(
+        &self,
+        pod: &Pod,
+        volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<PathBuf, VolumeError> {
         let src = volume.downward_api.as_ref().expect("supports() checked downward_api");
         let files = items_files(&volume.name, pod, src.items.as_deref().unwrap_or_default())?;
-        write_files(&volume.name, dir, &files)?;
-        Ok(dir.to_owned())
+        dir.write(files)?;
+        Ok(dir.path().to_owned())
     }
 
-    async fn tear_down(&self, _pod: &Pod, volume: &Volume, dir: &Path) -> Result<(), VolumeError> {
-        remove_dir(&volume.name, dir)
+    async fn tear_down(
+        &self,
+        _pod: &Pod,
+        _volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<(), VolumeError> {
+        dir.remove()
     }
 }
 

@@ -1,9 +1,9 @@
 //! `emptyDir`: an empty directory that lives as long as the pod.
 
-use super::{VolumeError, VolumePlugin, remove_dir};
+use super::{VolumeDir, VolumeError, VolumePlugin};
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::{Pod, Volume};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The emptyDir plugin (disk medium; `Memory` is a directory too here).
 #[derive(Debug, Default, Clone, Copy)]
@@ -22,14 +22,19 @@ impl VolumePlugin for EmptyDirPlugin {
     async fn set_up(
         &self,
         _pod: &Pod,
-        volume: &Volume,
-        dir: &Path,
+        _volume: &Volume,
+        dir: &VolumeDir<'_>,
     ) -> Result<PathBuf, VolumeError> {
-        std::fs::create_dir_all(dir).map_err(VolumeError::io(&volume.name))?;
-        Ok(dir.to_owned())
+        dir.write(Vec::new())?;
+        Ok(dir.path().to_owned())
     }
 
-    async fn tear_down(&self, _pod: &Pod, volume: &Volume, dir: &Path) -> Result<(), VolumeError> {
-        remove_dir(&volume.name, dir)
+    async fn tear_down(
+        &self,
+        _pod: &Pod,
+        _volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<(), VolumeError> {
+        dir.remove()
     }
 }

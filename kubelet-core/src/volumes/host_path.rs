@@ -1,9 +1,9 @@
 //! `hostPath`: a path of the node, checked against the volume's `type`.
 
-use super::{VolumeError, VolumePlugin};
+use super::{VolumeDir, VolumeError, VolumePlugin};
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::{Pod, Volume};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The hostPath plugin.
 #[derive(Debug, Default, Clone, Copy)]
@@ -23,7 +23,7 @@ impl VolumePlugin for HostPathPlugin {
         &self,
         _pod: &Pod,
         volume: &Volume,
-        _dir: &Path,
+        _dir: &VolumeDir<'_>,
     ) -> Result<PathBuf, VolumeError> {
         let hp = volume.host_path.as_ref().expect("supports() checked host_path");
         let path = PathBuf::from(&hp.path);
@@ -64,7 +64,7 @@ impl VolumePlugin for HostPathPlugin {
         &self,
         _pod: &Pod,
         _volume: &Volume,
-        _dir: &Path,
+        _dir: &VolumeDir<'_>,
     ) -> Result<(), VolumeError> {
         Ok(())
     }

@@ -2,16 +2,22 @@
 //! downwardAPI, projected, hostPath), CSI node operations, and the per-pod
 //! [`VolumeManager`].
 //!
-//! Plugins write real files under `<root>/pods/<uid>/volumes/<plugin>/<volume>`, the
-//! layout kubelet uses (`kubernetes.io~configmap`, …).
+//! Each volume has a directory `<root>/pods/<uid>/volumes/<plugin>/<volume>`, the layout
+//! kubelet uses (`kubernetes.io~configmap`, …). File-backed plugins (configMap, secret,
+//! downwardAPI, projected, emptyDir) hand their files to the manager's [`VolumeFiles`]
+//! backend: real files by default ([`DiskVolumeFiles`]), or a map in memory
+//! ([`MemoryVolumeFiles`]) on simulated nodes.
 
 pub mod config_map;
 pub mod csi;
 pub mod downward_api;
 pub mod empty_dir;
+pub mod files;
 pub mod host_path;
 pub mod projected;
 pub mod secret;
+
+pub use files::{DiskVolumeFiles, MemoryVolumeFiles, VolumeFiles, VolumeTarget};
 
 use crate::source::{ConfigSource, SourceError, TokenSource};
 use async_trait::async_trait;
@@ -92,36 +98,50 @@ pub trait VolumePlugin: Send + Sync {
     /// Whether this plugin handles the volume.
     fn supports(&self, volume: &Volume) -> bool;
     /// Makes the volume's content ready in `dir` (the volume's own directory under the
-    /// pod) and returns the host path to mount into containers.
-    async fn set_up(&self, pod: &Pod, volume: &Volume, dir: &Path) -> Result<PathBuf, VolumeError>;
+    /// pod and the backend its files go to) and returns the host path to mount into
+    /// containers.
+    async fn set_up(
+        &self,
+        pod: &Pod,
+        volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<PathBuf, VolumeError>;
     /// Removes what `set_up` made.
-    async fn tear_down(&self, pod: &Pod, volume: &Volume, dir: &Path) -> Result<(), VolumeError>;
+    async fn tear_down(
+        &self,
+        pod: &Pod,
+        volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<(), VolumeError>;
 }
 
-/// Writes `files` (relative path → content) into `dir`, refusing paths that escape it.
-pub(crate) fn write_files(
-    volume: &str,
-    dir: &Path,
-    files: &[(String, Vec<u8>)],
-) -> Result<(), VolumeError> {
-    std::fs::create_dir_all(dir).map_err(VolumeError::io(volume))?;
-    for (rel, content) in files {
-        let p = Path::new(rel);
-        if rel.is_empty()
-            || p.is_absolute()
-            || p.components().any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(VolumeError::InvalidPath { volume: volume.to_owned(), path: rel.clone() });
-        }
-        let target = dir.join(p);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(VolumeError::io(volume))?;
-        }
-        let tmp = target.with_extension("capstan-tmp");
-        std::fs::write(&tmp, content).map_err(VolumeError::io(volume))?;
-        std::fs::rename(&tmp, &target).map_err(VolumeError::io(volume))?;
+/// One volume's place, as a plugin sees it: its directory on the node and the
+/// [`VolumeFiles`] backend that holds file-backed content.
+#[derive(Debug, Clone, Copy)]
+pub struct VolumeDir<'a> {
+    /// The pod, volume and directory.
+    pub target: VolumeTarget<'a>,
+    /// Where the volume's files go.
+    pub files: &'a dyn VolumeFiles,
+}
+
+impl VolumeDir<'_> {
+    /// The volume's directory on the node (what containers mount).
+    pub fn path(&self) -> &Path {
+        self.target.dir
     }
-    Ok(())
+
+    /// Writes `files` (relative path → content) into the volume, refusing paths that
+    /// escape it; no files makes an empty volume.
+    pub fn write(&self, files: Vec<(String, Vec<u8>)>) -> Result<(), VolumeError> {
+        files::check_paths(self.target.volume, &files)?;
+        self.files.write(self.target, files)
+    }
+
+    /// Removes the volume's files.
+    pub fn remove(&self) -> Result<(), VolumeError> {
+        self.files.remove(self.target)
+    }
 }
 
 /// Removes a volume directory; a missing one is fine.
@@ -169,18 +189,22 @@ pub(crate) fn select_items(
 pub struct VolumeManager {
     root: PathBuf,
     plugins: Vec<Arc<dyn VolumePlugin>>,
+    files: Arc<dyn VolumeFiles>,
 }
 
 impl std::fmt::Debug for VolumeManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VolumeManager").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("VolumeManager")
+            .field("root", &self.root)
+            .field("files", &self.files)
+            .finish_non_exhaustive()
     }
 }
 
 impl VolumeManager {
-    /// A manager with no plugins writing under `root`.
+    /// A manager with no plugins writing real files under `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into(), plugins: Vec::new() }
+        Self { root: root.into(), plugins: Vec::new(), files: Arc::new(DiskVolumeFiles) }
     }
 
     /// A manager with every in-tree plugin.
@@ -196,6 +220,12 @@ impl VolumeManager {
             .with_plugin(Arc::new(secret::SecretPlugin::new(config.clone())))
             .with_plugin(Arc::new(downward_api::DownwardApiPlugin))
             .with_plugin(Arc::new(projected::ProjectedPlugin::new(config, tokens)))
+    }
+
+    /// Where file-backed volumes keep their files ([`DiskVolumeFiles`] unless set).
+    pub fn with_files(mut self, files: Arc<dyn VolumeFiles>) -> Self {
+        self.files = files;
+        self
     }
 
     /// Adds a plugin (plugins are asked in order).
@@ -216,29 +246,43 @@ impl VolumeManager {
             .ok_or_else(|| VolumeError::Unsupported(volume.name.clone()))
     }
 
-    fn volume_dir(&self, pod: &Pod, plugin: &dyn VolumePlugin, volume: &Volume) -> PathBuf {
-        self.pod_dir(pod).join("volumes").join(plugin.name().replace('/', "~")).join(&volume.name)
+    /// The backend file-backed volumes write to.
+    pub fn files(&self) -> &Arc<dyn VolumeFiles> {
+        &self.files
+    }
+
+    fn volume_path(&self, pod_dir: &Path, plugin: &dyn VolumePlugin, volume: &Volume) -> PathBuf {
+        pod_dir.join("volumes").join(plugin.name().replace('/', "~")).join(&volume.name)
     }
 
     /// Sets up every volume; returns volume name → host path.
     pub async fn set_up_pod(&self, pod: &Pod) -> Result<HashMap<String, PathBuf>, VolumeError> {
         let mut out = HashMap::new();
+        let pod_dir = self.pod_dir(pod);
+        let pod_uid = pod.metadata.uid.as_deref().unwrap_or("unknown");
         for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
             let plugin = self.plugin_for(volume)?;
-            let dir = self.volume_dir(pod, plugin.as_ref(), volume);
-            let path = plugin.set_up(pod, volume, &dir).await?;
-            out.insert(volume.name.clone(), path);
+            let path = self.volume_path(&pod_dir, plugin.as_ref(), volume);
+            let target = VolumeTarget { pod_uid, volume: &volume.name, dir: &path };
+            let dir = VolumeDir { target, files: self.files.as_ref() };
+            let host_path = plugin.set_up(pod, volume, &dir).await?;
+            out.insert(volume.name.clone(), host_path);
         }
         Ok(out)
     }
 
-    /// Tears down every volume and removes the pod directory.
+    /// Tears down every volume and removes what is left of the pod's volumes.
     pub async fn tear_down_pod(&self, pod: &Pod) -> Result<(), VolumeError> {
+        let pod_dir = self.pod_dir(pod);
+        let pod_uid = pod.metadata.uid.as_deref().unwrap_or("unknown");
         for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
             let plugin = self.plugin_for(volume)?;
-            let dir = self.volume_dir(pod, plugin.as_ref(), volume);
-            plugin.tear_down(pod, volume, &dir).await?;
+            let path = self.volume_path(&pod_dir, plugin.as_ref(), volume);
+            let target = VolumeTarget { pod_uid, volume: &volume.name, dir: &path };
+            plugin
+                .tear_down(pod, volume, &VolumeDir { target, files: self.files.as_ref() })
+                .await?;
         }
-        remove_dir("pod", &self.pod_dir(pod))
+        self.files.remove_pod(pod_uid, &pod_dir)
     }
 }

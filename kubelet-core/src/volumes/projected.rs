@@ -3,12 +3,12 @@
 
 use super::config_map::config_map_data;
 use super::secret::secret_data;
-use super::{VolumeError, VolumePlugin, downward_api, remove_dir, select_items, write_files};
+use super::{VolumeDir, VolumeError, VolumePlugin, downward_api, select_items};
 use crate::source::{ConfigSource, SourceError, TokenRequest, TokenSource};
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::{Pod, Volume};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The projected plugin.
@@ -34,7 +34,12 @@ impl VolumePlugin for ProjectedPlugin {
         volume.projected.is_some()
     }
 
-    async fn set_up(&self, pod: &Pod, volume: &Volume, dir: &Path) -> Result<PathBuf, VolumeError> {
+    async fn set_up(
+        &self,
+        pod: &Pod,
+        volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<PathBuf, VolumeError> {
         let src = volume.projected.as_ref().expect("supports() checked projected");
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let vname = volume.name.as_str();
@@ -83,11 +88,16 @@ impl VolumePlugin for ProjectedPlugin {
                 files.push((t.path.clone(), token.into_bytes()));
             }
         }
-        write_files(vname, dir, &files)?;
-        Ok(dir.to_owned())
+        dir.write(files)?;
+        Ok(dir.path().to_owned())
     }
 
-    async fn tear_down(&self, _pod: &Pod, volume: &Volume, dir: &Path) -> Result<(), VolumeError> {
-        remove_dir(&volume.name, dir)
+    async fn tear_down(
+        &self,
+        _pod: &Pod,
+        _volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<(), VolumeError> {
+        dir.remove()
     }
 }

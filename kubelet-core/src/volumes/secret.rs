@@ -1,11 +1,11 @@
 //! `secret`: a Secret's keys as files.
 
-use super::{VolumeError, VolumePlugin, remove_dir, select_items, write_files};
+use super::{VolumeDir, VolumeError, VolumePlugin, select_items};
 use crate::source::{ConfigSource, SourceError};
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::{Pod, Secret, Volume};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The secret plugin.
@@ -38,7 +38,12 @@ impl VolumePlugin for SecretPlugin {
         volume.secret.is_some()
     }
 
-    async fn set_up(&self, pod: &Pod, volume: &Volume, dir: &Path) -> Result<PathBuf, VolumeError> {
+    async fn set_up(
+        &self,
+        pod: &Pod,
+        volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<PathBuf, VolumeError> {
         let src = volume.secret.as_ref().expect("supports() checked secret");
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let optional = src.optional.unwrap_or(false);
@@ -51,11 +56,16 @@ impl VolumePlugin for SecretPlugin {
             }
         };
         let files = select_items(&volume.name, data, src.items.as_ref(), optional)?;
-        write_files(&volume.name, dir, &files)?;
-        Ok(dir.to_owned())
+        dir.write(files)?;
+        Ok(dir.path().to_owned())
     }
 
-    async fn tear_down(&self, _pod: &Pod, volume: &Volume, dir: &Path) -> Result<(), VolumeError> {
-        remove_dir(&volume.name, dir)
+    async fn tear_down(
+        &self,
+        _pod: &Pod,
+        _volume: &Volume,
+        dir: &VolumeDir<'_>,
+    ) -> Result<(), VolumeError> {
+        dir.remove()
     }
 }

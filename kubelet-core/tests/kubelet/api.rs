@@ -383,3 +383,67 @@ async fn config_source_reads_config_maps_and_secrets_through_the_api() {
     shutdown.trigger();
     env.cluster.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_keeps_volume_files_in_memory_and_frees_them_on_delete() {
+    use k8s_openapi::api::core::v1::{
+        ConfigMap, ConfigMapProjection, ProjectedVolumeSource, ServiceAccountTokenProjection,
+        Volume, VolumeProjection,
+    };
+    let env = start(1).await;
+    let mut cm = ConfigMap::default();
+    cm.metadata.name = Some("root-ca".into());
+    cm.data = Some(BTreeMap::from([("ca.crt".to_owned(), "CERT".to_owned())]));
+    Api::<ConfigMap>::default_namespaced(env.client.clone())
+        .create(&PostParams::default(), &cm)
+        .await
+        .unwrap();
+    let mut p = pod("with-token", "node-1", &["app"]);
+    p.spec.as_mut().unwrap().volumes = Some(vec![Volume {
+        name: "kube-api-access".into(),
+        projected: Some(ProjectedVolumeSource {
+            sources: Some(vec![
+                VolumeProjection {
+                    service_account_token: Some(ServiceAccountTokenProjection {
+                        path: "token".into(),
+                        expiration_seconds: Some(3607),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                VolumeProjection {
+                    config_map: Some(ConfigMapProjection {
+                        name: "root-ca".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            ]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }]);
+    let api: Api<Pod> = Api::default_namespaced(env.client.clone());
+    let created = create(&api, p).await;
+    let id = created.metadata.uid.clone().unwrap();
+    wait_pod(&api, "with-token", "Running", |p| phase(p) == "Running").await;
+
+    let files = env.cluster.volume_storage().memory_files().expect("memory is the default");
+    assert_eq!(files.file(&id, "kube-api-access", "ca.crt").as_deref(), Some(&b"CERT"[..]));
+    let token = files.file(&id, "kube-api-access", "token").expect("token file");
+    let token = String::from_utf8(token).unwrap();
+    assert!(token.contains("system:serviceaccount:default:default"), "{token}");
+    assert!(token.contains(&format!("uid={id}")), "{token}");
+    let pod_dir = env._dir.path().join("node-1/pods/pods").join(&id);
+    assert!(!pod_dir.exists(), "no volume files on disk: {}", pod_dir.display());
+
+    api.delete("with-token", &DeleteParams::default()).await.unwrap();
+    let id = &id;
+    TestEnv::wait_until(DEADLINE, "the pod's volume files freed", || async move {
+        files.volume(id, "kube-api-access").is_none()
+    })
+    .await
+    .unwrap();
+    assert!(files.pods().is_empty(), "{:?}", files.pods());
+    env.cluster.shutdown();
+}

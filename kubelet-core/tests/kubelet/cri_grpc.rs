@@ -4,6 +4,7 @@
 use crate::support::*;
 use capstan_kubelet_core::agent::{AgentConfig, NodeAgent, NodeDeps};
 use capstan_kubelet_core::clock::TokioClock;
+use capstan_kubelet_core::container_logs::DiskContainerLogs;
 use capstan_kubelet_core::cri::remote::RemoteRuntime;
 use capstan_kubelet_core::cri::server::CriService;
 use capstan_kubelet_core::cri::{CriError, RuntimeService, v1};
@@ -66,6 +67,7 @@ async fn agent_runs_a_pod_through_a_grpc_cri_runtime() {
                 MemoryConfigSource::new(),
                 Arc::new(UnsignedTokenSource),
             ),
+            logs: Arc::new(DiskContainerLogs),
             status: sink.clone(),
             clock: TokioClock::shared(),
         },

@@ -48,9 +48,12 @@ async fn pending_then_running_with_ip_then_ready_after_readiness_probe() {
     assert_eq!(phases.first().map(String::as_str), Some("Pending"), "{phases:?}");
     assert!(n.sink.waiting_reasons(&id).contains(&"ContainerCreating".to_string()));
 
-    // The container's log is a CRI-format file under the pod's log directory.
+    // The container's log is in CRI format under the pod's log directory (in memory on a
+    // simulated node by default, nothing on disk).
     let log = n.dir.path().join("logs").join(format!("default_web_{id}")).join("web/0.log");
-    let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    let logs = n.sim.log_storage.logs();
+    let text = logs.read_from(&log, 0).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    assert!(!log.exists(), "{} written to disk", log.display());
     let line = text.lines().next().unwrap();
     let parts: Vec<&str> = line.splitn(4, ' ').collect();
     assert_eq!(parts.len(), 4, "{line}");

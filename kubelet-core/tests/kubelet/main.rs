@@ -9,6 +9,7 @@ mod csi;
 mod init_containers;
 mod ipam;
 mod lifecycle;
+mod logs;
 mod node_status;
 mod probes;
 mod qos;

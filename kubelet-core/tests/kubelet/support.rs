@@ -1,7 +1,7 @@
 //! Test support: pods, simulated nodes and waiting on reported status.
 
 use capstan_kubelet_core::node_status::NodeConfig;
-use capstan_kubelet_core::sim::{SimConfig, SimNode, SimNodeBuilder};
+use capstan_kubelet_core::sim::{LogStorage, SimConfig, SimNode, SimNodeBuilder, VolumeStorage};
 use capstan_kubelet_core::source::{MemoryConfigSource, MemoryStatusSink};
 use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
 use std::collections::BTreeMap;
@@ -25,11 +25,24 @@ pub fn node_config(i: usize) -> NodeConfig {
 }
 
 pub fn node_with(i: usize, sim: SimConfig, sink: Arc<MemoryStatusSink>) -> Node {
+    node_storing(i, sim, sink, VolumeStorage::default(), LogStorage::default())
+}
+
+/// Node `i` keeping its volumes' files and its containers' logs where told.
+pub fn node_storing(
+    i: usize,
+    sim: SimConfig,
+    sink: Arc<MemoryStatusSink>,
+    volumes: VolumeStorage,
+    logs: LogStorage,
+) -> Node {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = MemoryConfigSource::new();
     let sim = SimNodeBuilder::new(node_config(i), dir.path().join("kubelet"), sink.clone())
         .sim_config(sim)
         .config_source(config.clone())
+        .volume_storage(volumes)
+        .log_storage(logs)
         .log_root(dir.path().join("logs"))
         .build()
         .expect("valid CIDR");
@@ -38,11 +51,20 @@ pub fn node_with(i: usize, sim: SimConfig, sink: Arc<MemoryStatusSink>) -> Node 
 
 /// Node 1 recording runtime calls, with its PLEG and node-status loops running.
 pub fn node() -> Node {
-    let n = node_with(
+    running(node_with(
         1,
         SimConfig { record_calls: true, ..Default::default() },
         MemoryStatusSink::new(),
-    );
+    ))
+}
+
+/// Node 1 as [`node`] does, its volumes' files and its containers' logs where told.
+pub fn node_with_storage(volumes: VolumeStorage, logs: LogStorage) -> Node {
+    let sim = SimConfig { record_calls: true, ..Default::default() };
+    running(node_storing(1, sim, MemoryStatusSink::new(), volumes, logs))
+}
+
+fn running(n: Node) -> Node {
     n.sim.agent.start_background();
     n
 }
