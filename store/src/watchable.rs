@@ -31,7 +31,8 @@ use crate::types::{Revision, WatchEvent, WatchMessage, WatchRequest};
 const BATCH: usize = 1024;
 
 /// How long a watch with progress notifications waits, when nothing under its prefix
-/// changes and nobody asks for progress, before it looks at the store's revision again.
+/// changes and nobody asks for progress, before it looks at the store's revision again
+/// (so such a watch must be polled on a Tokio runtime with its timer enabled).
 pub const PROGRESS_IDLE: Duration = Duration::from_millis(250);
 
 /// A source of events older than the in-memory window of an [`EventLog`].
