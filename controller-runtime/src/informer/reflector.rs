@@ -39,6 +39,18 @@ pub struct ReflectorConfig {
     pub min_backoff: Duration,
     /// The longest delay after repeated failures.
     pub max_backoff: Duration,
+    /// Drop every object's `metadata.managedFields` before it reaches the cache (what
+    /// kube-scheduler's and kube-controller-manager's informers do: the entries are
+    /// large, and controllers never read them). Off by default, as in client-go.
+    pub strip_managed_fields: bool,
+}
+
+impl ReflectorConfig {
+    /// This configuration with `metadata.managedFields` dropped from cached objects.
+    pub fn stripping_managed_fields(mut self) -> Self {
+        self.strip_managed_fields = true;
+        self
+    }
 }
 
 impl Default for ReflectorConfig {
@@ -53,6 +65,7 @@ impl Default for ReflectorConfig {
             initial_resource_version: None,
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(30),
+            strip_managed_fields: false,
         }
     }
 }
@@ -200,6 +213,14 @@ impl<K: Object> Reflector<K> {
         }
     }
 
+    /// `object` as the cache keeps it (see [`ReflectorConfig::strip_managed_fields`]).
+    fn trim(&self, mut object: K) -> K {
+        if self.config.strip_managed_fields {
+            object.meta_mut().managed_fields = None;
+        }
+        object
+    }
+
     /// One complete list, page by page. Returns the objects and the list's
     /// resourceVersion.
     async fn list(&self) -> Result<(Vec<Arc<K>>, String), ReflectorError> {
@@ -224,7 +245,7 @@ impl<K: Object> Reflector<K> {
                 Err(e) if is_gone(&e) => return Err(ReflectorError::Expired),
                 Err(e) => return Err(ReflectorError::Request(e)),
             };
-            objects.extend(page.items.into_iter().map(Arc::new));
+            objects.extend(page.items.into_iter().map(|o| Arc::new(self.trim(o))));
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
                 Some(token) => continue_token = Some(token),
                 None => {
@@ -283,14 +304,14 @@ impl<K: Object> Reflector<K> {
                     if let Some(v) = obj.meta().resource_version.clone() {
                         *rv = v;
                     }
-                    sink.apply(Update::Applied(Arc::new(obj)));
+                    sink.apply(Update::Applied(Arc::new(self.trim(obj))));
                 }
                 WatchEvent::Deleted(obj) => {
                     self.stats.events.fetch_add(1, Ordering::Relaxed);
                     if let Some(v) = obj.meta().resource_version.clone() {
                         *rv = v;
                     }
-                    sink.apply(Update::Deleted(Arc::new(obj)));
+                    sink.apply(Update::Deleted(Arc::new(self.trim(obj))));
                 }
                 WatchEvent::Bookmark(b) => {
                     self.stats.bookmarks.fetch_add(1, Ordering::Relaxed);

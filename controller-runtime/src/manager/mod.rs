@@ -125,7 +125,8 @@ impl ManagerBuilder {
         self
     }
 
-    /// How the shared informers list and watch.
+    /// How the shared informers list and watch (default: [`ReflectorConfig::default`]
+    /// with `managedFields` stripped from cached objects, as kube-controller-manager does).
     pub fn reflector_config(mut self, config: ReflectorConfig) -> Self {
         self.reflector = config;
         self
@@ -209,7 +210,7 @@ impl Manager {
             controller_clients: None,
             leader_election: None,
             health_addr: None,
-            reflector: ReflectorConfig::default(),
+            reflector: ReflectorConfig::default().stripping_managed_fields(),
         }
     }
 

@@ -336,3 +336,39 @@ async fn dynamic_objects_are_informed_too() {
     .await;
     shutdown.trigger();
 }
+
+#[tokio::test]
+async fn stripping_managed_fields_keeps_them_out_of_the_cache_only() {
+    let env = env().await;
+    let client = env.client();
+    namespace(&client, "strip").await;
+    create_cm(&client, "strip", "listed", "1").await;
+    let stripped = SharedInformer::<ConfigMap>::new(
+        client.clone(),
+        (),
+        in_namespace("strip").stripping_managed_fields(),
+    );
+    let kept = SharedInformer::<ConfigMap>::new(client.clone(), (), in_namespace("strip"));
+    let shutdown = Shutdown::new();
+    stripped.start(&shutdown);
+    kept.start(&shutdown);
+    stripped.wait_for_sync().await;
+    kept.wait_for_sync().await;
+    create_cm(&client, "strip", "watched", "1").await;
+    wait_for("both informers to see the watched object", || {
+        let found = stripped.store().get_named(Some("strip"), "watched").is_some()
+            && kept.store().get_named(Some("strip"), "watched").is_some();
+        async move { found }
+    })
+    .await;
+    for name in ["listed", "watched"] {
+        let server = Api::<ConfigMap>::namespaced(client.clone(), "strip").get(name).await.unwrap();
+        assert!(server.metadata.managed_fields.is_some(), "the server tracks {name}'s fields");
+        let cached = kept.store().get_named(Some("strip"), name).unwrap();
+        assert_eq!(cached.metadata.managed_fields, server.metadata.managed_fields);
+        let cached = stripped.store().get_named(Some("strip"), name).unwrap();
+        assert_eq!(cached.metadata.managed_fields, None, "{name} is cached without them");
+        assert_eq!(cached.data, server.data);
+    }
+    shutdown.trigger();
+}

@@ -42,7 +42,7 @@ impl ApiPodSource {
     pub fn start(client: kube::Client, node: &str, shutdown: &Shutdown) -> Self {
         let config = ReflectorConfig {
             field_selector: Some(format!("spec.nodeName={node}")),
-            ..ReflectorConfig::default()
+            ..ReflectorConfig::default().stripping_managed_fields()
         };
         let informer = SharedInformer::<Pod>::new(client, (), config);
         let (tx, rx) = mpsc::unbounded_channel();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use capstan_api_types::core::v1::Pod;
 use capstan_controller_runtime::Shutdown;
-use capstan_controller_runtime::informer::{SharedInformerFactory, Store};
+use capstan_controller_runtime::informer::{ReflectorConfig, SharedInformerFactory, Store};
 use capstan_controller_runtime::manager::leader_election::{
     ElectionError, LeaderElectionConfig, LeaderElector, TermEnd,
 };
@@ -145,7 +145,8 @@ impl SchedulerRunnerBuilder {
     }
 
     /// Shares the informers of `factory` (e.g. a controller manager's) instead of a
-    /// factory of its own on the client.
+    /// factory of its own on the client (which, as kube-scheduler's, strips
+    /// `managedFields` from cached objects).
     pub fn informer_factory(mut self, factory: SharedInformerFactory) -> Self {
         self.factory = Some(factory);
         self
@@ -179,8 +180,12 @@ impl SchedulerRunnerBuilder {
             builder = builder.seed(s);
         }
         let scheduler = Arc::new(builder.build()?);
-        let factory =
-            self.factory.unwrap_or_else(|| SharedInformerFactory::new(self.client.clone()));
+        let factory = self.factory.unwrap_or_else(|| {
+            SharedInformerFactory::with_config(
+                self.client.clone(),
+                ReflectorConfig::default().stripping_managed_fields(),
+            )
+        });
         let informers = wire_informers(&scheduler, &factory, listers);
         let identity = self.identity.unwrap_or_else(default_identity);
         let reporter = Arc::new(StatusReporter::new(self.client.clone(), &identity));

@@ -43,9 +43,11 @@ pub async fn run(index: RbacIndex, server: ApiServer) {
                 tracing::warn!(role = %name, status = %response.status(), "ClusterRole aggregation write failed");
             }
         }
+        // `wait_for` looks at the current value first: the index may have been stopped
+        // before this task first ran, when `changed` would wait for a change already made.
         tokio::select! {
             changed = rebuilds.changed() => if changed.is_err() { return },
-            _ = stopped.changed() => return,
+            _ = stopped.wait_for(|stopped| *stopped) => return,
         }
     }
 }
