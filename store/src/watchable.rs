@@ -113,31 +113,28 @@ impl EventLog {
     /// Appends the events of one committed revision and wakes the watchers of the prefixes
     /// they touch. Must be called in increasing revision order.
     pub fn publish(&self, revision: Revision, events: impl IntoIterator<Item = WatchEvent>) {
-        let mut touched = Vec::new();
-        {
-            let mut state = self.state.write();
-            debug_assert!(revision > state.current, "revisions must be published in order");
-            let first = state.events.len();
-            state.events.extend(events.into_iter().map(Arc::new));
-            let LogState { events, groups, .. } = &mut *state;
-            for (index, group) in groups.iter().enumerate() {
-                if events.range(first..).any(|e| e.kv.key.starts_with(&group.prefix)) {
-                    group.last_event.store(revision, Ordering::Release);
-                    touched.push(index);
-                }
+        let mut state = self.state.write();
+        debug_assert!(revision > state.current, "revisions must be published in order");
+        let first = state.events.len();
+        state.events.extend(events.into_iter().map(Arc::new));
+        let LogState { events, groups, .. } = &mut *state;
+        for group in groups.iter() {
+            if events.range(first..).any(|e| e.kv.key.starts_with(&group.prefix)) {
+                group.last_event.store(revision, Ordering::Release);
             }
-            state.current = revision;
-            if state.events.len() > state.capacity {
-                let capacity = state.capacity;
-                state.trim_to(capacity);
-            }
-            if touched.is_empty() {
-                return;
-            }
-            // Wake under the read lock only: woken cursors may already be reading.
-            let state = parking_lot::RwLockWriteGuard::downgrade(state);
-            for index in touched {
-                state.groups[index].wake.send_replace(());
+        }
+        state.current = revision;
+        if state.events.len() > state.capacity {
+            let capacity = state.capacity;
+            state.trim_to(capacity);
+        }
+        // Wake under the read lock only (woken cursors may already be reading): the groups
+        // touched are those whose last event is this revision, as no other publish can
+        // run until the lock is released.
+        let state = parking_lot::RwLockWriteGuard::downgrade(state);
+        for group in &state.groups {
+            if group.last_event.load(Ordering::Relaxed) == revision {
+                group.wake.send_replace(());
             }
         }
     }
