@@ -58,13 +58,4 @@ impl VolumePlugin for ConfigMapPlugin {
         dir.write(files)?;
         Ok(dir.path().to_owned())
     }
-
-    async fn tear_down(
-        &self,
-        _pod: &Pod,
-        _volume: &Volume,
-        dir: &VolumeDir<'_>,
-    ) -> Result<(), VolumeError> {
-        dir.remove()
-    }
 }

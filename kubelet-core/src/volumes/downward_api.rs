@@ -125,15 +125,6 @@ impl VolumePlugin for DownwardApiPlugin {
         dir.write(files)?;
         Ok(dir.path().to_owned())
     }
-
-    async fn tear_down(
-        &self,
-        _pod: &Pod,
-        _volume: &Volume,
-        dir: &VolumeDir<'_>,
-    ) -> Result<(), VolumeError> {
-        dir.remove()
-    }
 }
 
 #[cfg(test)]

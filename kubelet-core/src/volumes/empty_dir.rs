@@ -28,13 +28,4 @@ impl VolumePlugin for EmptyDirPlugin {
         dir.write(Vec::new())?;
         Ok(dir.path().to_owned())
     }
-
-    async fn tear_down(
-        &self,
-        _pod: &Pod,
-        _volume: &Volume,
-        dir: &VolumeDir<'_>,
-    ) -> Result<(), VolumeError> {
-        dir.remove()
-    }
 }

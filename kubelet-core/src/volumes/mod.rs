@@ -106,13 +106,17 @@ pub trait VolumePlugin: Send + Sync {
         volume: &Volume,
         dir: &VolumeDir<'_>,
     ) -> Result<PathBuf, VolumeError>;
-    /// Removes what `set_up` made.
+    /// Removes what `set_up` made; by default the volume's files and directory
+    /// ([`VolumeDir::remove`]), what every file-backed plugin needs.
     async fn tear_down(
         &self,
         pod: &Pod,
         volume: &Volume,
         dir: &VolumeDir<'_>,
-    ) -> Result<(), VolumeError>;
+    ) -> Result<(), VolumeError> {
+        let _ = (pod, volume);
+        dir.remove()
+    }
 }
 
 /// One volume's place, as a plugin sees it: its directory on the node and the

@@ -91,13 +91,4 @@ impl VolumePlugin for ProjectedPlugin {
         dir.write(files)?;
         Ok(dir.path().to_owned())
     }
-
-    async fn tear_down(
-        &self,
-        _pod: &Pod,
-        _volume: &Volume,
-        dir: &VolumeDir<'_>,
-    ) -> Result<(), VolumeError> {
-        dir.remove()
-    }
 }

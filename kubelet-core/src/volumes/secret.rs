@@ -59,13 +59,4 @@ impl VolumePlugin for SecretPlugin {
         dir.write(files)?;
         Ok(dir.path().to_owned())
     }
-
-    async fn tear_down(
-        &self,
-        _pod: &Pod,
-        _volume: &Volume,
-        dir: &VolumeDir<'_>,
-    ) -> Result<(), VolumeError> {
-        dir.remove()
-    }
 }
