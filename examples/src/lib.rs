@@ -7,6 +7,7 @@
 //! [`kubeconfig`] writes the kubeconfig `kubectl` uses on a plain-HTTP cluster.
 
 pub mod kubeconfig;
+pub mod memory;
 pub mod secure;
 pub mod store_choice;
 pub mod up;

@@ -51,12 +51,17 @@ struct UpArgs {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before the cluster allocates anything much (see `capstan::memory`).
+    let thp = capstan::memory::disable_transparent_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    if let Err(e) = thp {
+        tracing::debug!(error = %e, "transparent huge pages stay as the kernel sets them");
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Up(args) => up(args).await,

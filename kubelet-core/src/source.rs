@@ -96,11 +96,20 @@ impl PodKey {
     }
 }
 
+/// A pod status the sink could not write (the API refused or failed it). The pod's
+/// worker keeps the status and sends it again after a backoff, as Kubernetes' status
+/// manager re-sends statuses that did not reach the API server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pod status not written: {0}")]
+pub struct StatusNotWritten(pub String);
+
 /// Where the agent reports status.
 #[async_trait]
 pub trait StatusSink: Send + Sync {
-    /// The pod's status changed (`pods/status`).
-    async fn pod_status(&self, pod: &PodKey, status: PodStatus);
+    /// The pod's status changed (`pods/status`). An error means it was not written: the
+    /// worker retries it (a status that no longer needs writing, for a pod that is
+    /// gone, is `Ok`).
+    async fn pod_status(&self, pod: &PodKey, status: PodStatus) -> Result<(), StatusNotWritten>;
     /// Every container of the pod is stopped and its resources released: the API side may
     /// complete graceful deletion (delete with grace period 0).
     async fn pod_terminated(&self, pod: &PodKey);
@@ -124,6 +133,9 @@ struct SinkState {
     terminated: Vec<PodKey>,
     nodes: HashMap<String, NodeStatus>,
     updates: u64,
+    /// Pod status writes still to refuse, and how many were refused.
+    refuse: usize,
+    refused: usize,
 }
 
 impl MemoryStatusSink {
@@ -172,6 +184,17 @@ impl MemoryStatusSink {
         self.state.lock().updates
     }
 
+    /// Refuses the next `n` pod status writes (as an API server answering `403` or failing
+    /// would), to exercise the workers' retries.
+    pub fn refuse_pod_statuses(&self, n: usize) {
+        self.state.lock().refuse = n;
+    }
+
+    /// How many pod status writes were refused.
+    pub fn refused(&self) -> usize {
+        self.state.lock().refused
+    }
+
     /// Waits until `f` holds over the sink (checked after every report).
     pub async fn wait_until(&self, mut f: impl FnMut(&Self) -> bool) {
         loop {
@@ -192,9 +215,14 @@ impl MemoryStatusSink {
 
 #[async_trait]
 impl StatusSink for MemoryStatusSink {
-    async fn pod_status(&self, pod: &PodKey, status: PodStatus) {
+    async fn pod_status(&self, pod: &PodKey, status: PodStatus) -> Result<(), StatusNotWritten> {
         {
             let mut st = self.state.lock();
+            if st.refuse > 0 {
+                st.refuse -= 1;
+                st.refused += 1;
+                return Err(StatusNotWritten(format!("refused status of {}", pod.name)));
+            }
             st.updates += 1;
             let phase = status.phase.clone().unwrap_or_default();
             let seen = st.phases.entry(pod.uid.clone()).or_default();
@@ -217,6 +245,7 @@ impl StatusSink for MemoryStatusSink {
             st.pods.insert(pod.uid.clone(), (pod.clone(), status));
         }
         self.touch();
+        Ok(())
     }
 
     async fn pod_terminated(&self, pod: &PodKey) {

@@ -32,6 +32,21 @@ pub struct KeyValue {
     pub lease: LeaseId,
 }
 
+impl KeyValue {
+    /// What a delete event carries as its `kv`: the key, deleted at `revision` (no value,
+    /// version or lease; the object as it was is the event's `prev_kv`).
+    pub fn tombstone(key: impl Into<String>, revision: Revision) -> Self {
+        KeyValue {
+            key: key.into(),
+            value: Bytes::new(),
+            create_revision: 0,
+            mod_revision: revision,
+            version: 0,
+            lease: 0,
+        }
+    }
+}
+
 /// A read of every key under a prefix, at one revision, in key order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RangeRequest {

@@ -1,10 +1,10 @@
 //! [`Caches`]: what admission plugins read — objects from the API server's watch caches (no list per request), attached once the server is built.
 //!
-//! [`Caches::list`] parses a resource's objects once per change: the parsed form is kept
-//! under the list's fingerprint (how many objects, and the newest revision among them —
-//! a later change always adds a newer revision or removes one), so a create that looks
-//! for quotas, limit ranges, policies or webhooks parses nothing when those did not
-//! change, and an empty resource costs one cache lookup.
+//! [`Caches::list`] lists and parses a resource's objects once per change of its cache:
+//! the parsed form is kept with the cache's revision read before listing (a watch cache
+//! applies a change before it publishes the change's revision, so an unchanged revision
+//! means an unchanged list), so a create that looks for quotas, limit ranges, policies or
+//! webhooks neither lists nor parses anything when those did not change.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -24,11 +24,41 @@ struct Attached {
     caches: HashMap<String, HashMap<String, Arc<WatchCache>>>,
 }
 
-/// Which list a parsed form belongs to: group, plural, namespace (`None`: all).
-type ListKey = (String, String, Option<String>);
+/// A parsed list: the cache's revision read before listing, the objects parsed, and the
+/// revision the list answered with.
+type ParsedList = (i64, Arc<Vec<Value>>, i64);
 
-/// A list's fingerprint (object count, newest revision) and its objects parsed.
-type ParsedList = ((usize, i64), Arc<Vec<Value>>);
+/// Parsed lists by group, plural and namespace ([`ALL_NAMESPACES`] for all), nested so
+/// a lookup borrows its key instead of building one.
+type ParsedLists = HashMap<String, HashMap<String, HashMap<String, ParsedList>>>;
+
+/// The namespace key of a list of all namespaces (no namespace name contains a NUL).
+const ALL_NAMESPACES: &str = "\0all";
+
+/// The parsed lists and how many there are.
+#[derive(Default)]
+struct Parsed {
+    lists: ParsedLists,
+    count: usize,
+}
+
+impl Parsed {
+    fn get(&self, group: &str, plural: &str, namespace: &str) -> Option<&ParsedList> {
+        self.lists.get(group)?.get(plural)?.get(namespace)
+    }
+
+    fn insert(&mut self, group: &str, plural: &str, namespace: &str, list: ParsedList) {
+        if self.count >= PARSED_CAPACITY {
+            self.lists.clear();
+            self.count = 0;
+        }
+        let lists = self.lists.entry(group.to_string()).or_default();
+        let previous = lists.entry(plural.to_string()).or_default().insert(namespace.into(), list);
+        if previous.is_none() {
+            self.count += 1;
+        }
+    }
+}
 
 /// How many parsed lists are kept (all are dropped when more are needed).
 const PARSED_CAPACITY: usize = 1024;
@@ -38,7 +68,7 @@ const PARSED_CAPACITY: usize = 1024;
 #[derive(Clone, Default)]
 pub struct Caches {
     attached: Arc<OnceLock<Attached>>,
-    parsed: Arc<Mutex<HashMap<ListKey, ParsedList>>>,
+    parsed: Arc<Mutex<Parsed>>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -129,27 +159,25 @@ impl Caches {
         static EMPTY: OnceLock<Arc<Vec<Value>>> = OnceLock::new();
         let empty = || EMPTY.get_or_init(Arc::default).clone();
         let Some(cache) = self.cache(group, plural) else { return (empty(), 0) };
+        // Read before listing: the list is at least this new, and while the cache stays
+        // at this revision nothing in it changes.
+        let seen = cache.revision();
+        let all_or_one = namespace.unwrap_or(ALL_NAMESPACES);
+        if let Some((at, parsed, revision)) = self.parsed.lock().get(group, plural, all_or_one)
+            && *at == seen
+        {
+            return (parsed.clone(), *revision);
+        }
         let options = ListOptions { resource_version: Some("0".into()), ..ListOptions::default() };
         let Ok(page) = cache.list(namespace, &options).await else { return (empty(), 0) };
-        if page.items.is_empty() {
-            return (empty(), page.revision);
-        }
-        let fingerprint =
-            (page.items.len(), page.items.iter().map(|o| o.revision).max().unwrap_or(0));
-        let key = (group.to_string(), plural.to_string(), namespace.map(str::to_string));
-        if let Some((seen, parsed)) = self.parsed.lock().get(&key)
-            && *seen == fingerprint
-        {
-            return (parsed.clone(), page.revision);
-        }
-        let parsed: Arc<Vec<Value>> = Arc::new(
-            page.items.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect(),
-        );
-        let mut kept = self.parsed.lock();
-        if kept.len() >= PARSED_CAPACITY {
-            kept.clear();
-        }
-        kept.insert(key, (fingerprint, parsed.clone()));
+        let parsed: Arc<Vec<Value>> = if page.items.is_empty() {
+            empty()
+        } else {
+            Arc::new(
+                page.items.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect(),
+            )
+        };
+        self.parsed.lock().insert(group, plural, all_or_one, (seen, parsed.clone(), page.revision));
         (parsed, page.revision)
     }
 

@@ -19,6 +19,7 @@ use capstan_api_types::validation::names::is_dns1123_label;
 use capstan_api_types::validation::{
     FieldError, FieldErrors, FieldPath, NameValidator, validate_object_meta,
 };
+use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 use crate::status::ApiError;
@@ -328,8 +329,12 @@ pub fn spec_changed(new: &Value, old: &Value, status_fields: &[&str]) -> bool {
 }
 
 fn validate_meta(obj: &Value, config: &StrategyConfig) -> FieldErrors {
-    let meta_value = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
-    match serde_json::from_value::<ObjectMeta>(meta_value) {
+    // Decoded from the borrowed value: the metadata (managedFields included) is not copied first.
+    let decoded = match obj.get("metadata") {
+        Some(meta) => ObjectMeta::deserialize(meta),
+        None => Ok(ObjectMeta::default()),
+    };
+    match decoded {
         Ok(meta) => validate_object_meta(
             &meta,
             config.namespaced,

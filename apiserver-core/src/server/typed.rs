@@ -1,5 +1,6 @@
 //! Typed decoding of built-in kinds: the round trip through the `k8s-openapi` type that drops (and reports) unknown fields.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -149,7 +150,7 @@ fn push_key(path: &mut String, key: &str) {
 /// paths of the first 100).
 pub fn duplicate_fields(bytes: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
-    let mut path = String::new();
+    let mut path = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let _ = serde::de::DeserializeSeed::deserialize(
         DupSeed { path: &mut path, out: &mut out },
@@ -158,21 +159,68 @@ pub fn duplicate_fields(bytes: &[u8]) -> Vec<String> {
     out
 }
 
+/// One step of the path to a value: a key (borrowed from the document unless it had
+/// escapes) or a list index.
+enum Segment<'de> {
+    Key(Cow<'de, str>),
+    Index(usize),
+}
+
+/// The `.`-joined text of a path (`spec.containers[0].name`), built only for a report.
+fn path_text(path: &[Segment<'_>]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Key(k) => push_key(&mut out, k),
+            Segment::Index(i) => {
+                let _ = write!(out, "[{i}]");
+            }
+        }
+    }
+    out
+}
+
+/// A map key, borrowed when the document allows.
+struct KeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(KeySeed)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+}
+
+/// Maps with more keys than this check repeats with a hash set instead of a scan.
+const SCAN_KEYS: usize = 16;
+
 /// One value of the document; `path` is its path, extended and restored in place by the
 /// values below it.
-struct DupSeed<'a> {
-    path: &'a mut String,
+struct DupSeed<'a, 'de> {
+    path: &'a mut Vec<Segment<'de>>,
     out: &'a mut Vec<String>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for DupSeed<'_> {
+impl<'de> serde::de::DeserializeSeed<'de> for DupSeed<'_, 'de> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for DupSeed<'_> {
+impl<'de> serde::de::Visitor<'de> for DupSeed<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("any JSON value")
@@ -196,13 +244,12 @@ impl<'de> serde::de::Visitor<'de> for DupSeed<'_> {
         Ok(())
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let len = self.path.len();
         let mut i = 0;
         loop {
-            let _ = write!(self.path, "[{i}]");
+            self.path.push(Segment::Index(i));
             let next =
                 seq.next_element_seed(DupSeed { path: &mut *self.path, out: &mut *self.out });
-            self.path.truncate(len);
+            self.path.pop();
             if next?.is_none() {
                 return Ok(());
             }
@@ -210,15 +257,26 @@ impl<'de> serde::de::Visitor<'de> for DupSeed<'_> {
         }
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let len = self.path.len();
-        let mut seen = std::collections::HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            push_key(self.path, &key);
-            if !seen.insert(key) && self.out.len() < 100 {
-                self.out.push(self.path.clone());
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
+        let mut many: Option<std::collections::HashSet<Cow<'de, str>>> = None;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let repeated = match &mut many {
+                Some(set) => !set.insert(key.clone()),
+                None if seen.contains(&key) => true,
+                None => {
+                    seen.push(key.clone());
+                    if seen.len() > SCAN_KEYS {
+                        many = Some(std::mem::take(&mut seen).into_iter().collect());
+                    }
+                    false
+                }
+            };
+            self.path.push(Segment::Key(key));
+            if repeated && self.out.len() < 100 {
+                self.out.push(path_text(self.path));
             }
             let value = map.next_value_seed(DupSeed { path: &mut *self.path, out: &mut *self.out });
-            self.path.truncate(len);
+            self.path.pop();
             value?;
         }
         Ok(())
@@ -248,6 +306,12 @@ mod tests {
             duplicate_fields(br#"{"l":[{"x":1},{"x":1,"y":[{"z":1,"z":2}],"x":2}],"m":{"n":1}}"#),
             vec!["l[1].y[0].z", "l[1].x"]
         );
+        // Escaped keys compare by their text; maps past the scan size use a set.
+        assert_eq!(duplicate_fields(br#"{"m":{"a":1,"\u0061":2}}"#), vec!["m.a"]);
+        let wide: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let doc = format!("{{\"w\":[{{{},\"k3\":0,\"k39\":1}}]}}", wide.join(","));
+        assert_eq!(duplicate_fields(doc.as_bytes()), vec!["w[0].k3", "w[0].k39"]);
+        assert!(duplicate_fields(format!("{{{}}}", wide.join(",")).as_bytes()).is_empty());
         let bad = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": "x"}});
         assert_eq!(decode("apps", "Deployment", &bad).unwrap_err().code(), 400);
     }

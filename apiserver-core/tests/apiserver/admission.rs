@@ -999,3 +999,54 @@ async fn audit_log_writes_events_per_policy() {
     assert_eq!(refused["verb"], "delete");
     assert_eq!(refused["responseStatus"]["code"], 403);
 }
+
+/// What admission plugins list follows every change of its resource: a list is parsed
+/// once and answered again while its cache stays at the same revision, and a create or
+/// delete (once the cache has it) shows in the next list, per namespace and for all.
+#[tokio::test]
+async fn admission_lists_follow_changes_of_their_resource() {
+    let (api, admission) = server().await;
+    namespace(&api, "lists-a", json!({})).await;
+    namespace(&api, "lists-b", json!({})).await;
+    let caches = admission.caches();
+    let gvr = ("", "v1", "limitranges");
+    let names = |items: &[Value]| {
+        let mut n: Vec<String> =
+            items.iter().map(|o| o["metadata"]["name"].as_str().unwrap_or("").into()).collect();
+        n.sort();
+        n
+    };
+    let (empty, _) = caches.list("", "limitranges", Some("lists-a")).await;
+    assert!(empty.is_empty(), "no LimitRange yet: {empty:?}");
+
+    let range = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": name},
+            "spec": {"limits": [{"type": "Container", "default": {"cpu": "100m"}}]}})
+    };
+    create(&api, gvr, "/api/v1/namespaces/lists-a/limitranges", range("first")).await;
+    let (one, _) = caches.list("", "limitranges", Some("lists-a")).await;
+    assert_eq!(names(&one), ["first"]);
+    let (again, _) = caches.list("", "limitranges", Some("lists-a")).await;
+    assert!(Arc::ptr_eq(&one, &again), "an unchanged list is answered from what was parsed");
+
+    create(&api, gvr, "/api/v1/namespaces/lists-b/limitranges", range("other")).await;
+    create(&api, gvr, "/api/v1/namespaces/lists-a/limitranges", range("second")).await;
+    let (two, _) = caches.list("", "limitranges", Some("lists-a")).await;
+    assert_eq!(names(&two), ["first", "second"]);
+    let (in_b, _) = caches.list("", "limitranges", Some("lists-b")).await;
+    assert_eq!(names(&in_b), ["other"]);
+    let (all, _) = caches.list("", "limitranges", None).await;
+    assert_eq!(names(&all), ["first", "other", "second"]);
+
+    let uri = "/api/v1/namespaces/lists-a/limitranges/first";
+    let r = raw(&api, Method::DELETE, uri, None, Bytes::new()).await;
+    assert_eq!(r.status, StatusCode::OK, "DELETE: {}", r.text);
+    // A consistent list answers with the store's revision, which includes the delete.
+    let listed = get(&api, "/api/v1/limitranges").await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    settle(&api, gvr, &listed.body).await;
+    let (after, _) = caches.list("", "limitranges", Some("lists-a")).await;
+    assert_eq!(names(&after), ["second"]);
+    let (all, _) = caches.list("", "limitranges", None).await;
+    assert_eq!(names(&all), ["other", "second"]);
+}

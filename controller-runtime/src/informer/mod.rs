@@ -3,11 +3,13 @@
 //! [`SharedInformerFactory`] shares one informer (one watch) per resource among every
 //! consumer.
 
+mod decode;
 mod factory;
 mod reflector;
 mod shared;
 mod store;
 
+pub use decode::WithoutManagedFields;
 pub use factory::SharedInformerFactory;
 pub use reflector::{Reflector, ReflectorConfig, ReflectorError, ReflectorStats, Sink, Update};
 pub use shared::{EventHandler, FnHandler, SharedInformer};

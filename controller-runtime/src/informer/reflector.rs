@@ -11,6 +11,7 @@ use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::core::ObjectList;
 use parking_lot::Mutex;
 
+use super::decode::{Whole, Wire, WithoutManagedFields};
 use super::store::Store;
 use crate::object::{Object, ObjectKey};
 use crate::shutdown::Shutdown;
@@ -41,7 +42,8 @@ pub struct ReflectorConfig {
     pub max_backoff: Duration,
     /// Drop every object's `metadata.managedFields` before it reaches the cache (what
     /// kube-scheduler's and kube-controller-manager's informers do: the entries are
-    /// large, and controllers never read them). Off by default, as in client-go.
+    /// large, and controllers never read them). The field is skipped while decoding
+    /// ([`WithoutManagedFields`]), never built. Off by default, as in client-go.
     pub strip_managed_fields: bool,
 }
 
@@ -213,17 +215,18 @@ impl<K: Object> Reflector<K> {
         }
     }
 
-    /// `object` as the cache keeps it (see [`ReflectorConfig::strip_managed_fields`]).
-    fn trim(&self, mut object: K) -> K {
+    /// One complete list, page by page. Returns the objects and the list's
+    /// resourceVersion. With [`ReflectorConfig::strip_managed_fields`] the objects are
+    /// decoded without `metadata.managedFields` (the field is skipped while parsing).
+    async fn list(&self) -> Result<(Vec<Arc<K>>, String), ReflectorError> {
         if self.config.strip_managed_fields {
-            object.meta_mut().managed_fields = None;
+            self.list_as::<WithoutManagedFields<K>>().await
+        } else {
+            self.list_as::<Whole<K>>().await
         }
-        object
     }
 
-    /// One complete list, page by page. Returns the objects and the list's
-    /// resourceVersion.
-    async fn list(&self) -> Result<(Vec<Arc<K>>, String), ReflectorError> {
+    async fn list_as<W: Wire<K>>(&self) -> Result<(Vec<Arc<K>>, String), ReflectorError> {
         let request = kube::core::Request::new(self.url_path.clone());
         let base = self.list_params();
         let mut objects = Vec::new();
@@ -234,7 +237,7 @@ impl<K: Object> Reflector<K> {
             let req = request
                 .list(&lp)
                 .map_err(|e| ReflectorError::Request(kube::Error::BuildRequest(e)))?;
-            let page: ObjectList<K> = match self.client.request(req).await {
+            let page: ObjectList<W> = match self.client.request(req).await {
                 Ok(page) => page,
                 // A continue token outlived the server's window: start the list over.
                 Err(e) if is_gone(&e) && continue_token.is_some() => {
@@ -245,7 +248,7 @@ impl<K: Object> Reflector<K> {
                 Err(e) if is_gone(&e) => return Err(ReflectorError::Expired),
                 Err(e) => return Err(ReflectorError::Request(e)),
             };
-            objects.extend(page.items.into_iter().map(|o| Arc::new(self.trim(o))));
+            objects.extend(page.items.into_iter().map(|o| Arc::new(o.into_object())));
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
                 Some(token) => continue_token = Some(token),
                 None => {
@@ -258,6 +261,19 @@ impl<K: Object> Reflector<K> {
 
     /// One watch from `rv` until the server ends it; updates `rv` as events arrive.
     async fn watch(
+        &self,
+        rv: &mut String,
+        sink: &dyn Sink<K>,
+        shutdown: &Shutdown,
+    ) -> Result<(), ReflectorError> {
+        if self.config.strip_managed_fields {
+            self.watch_as::<WithoutManagedFields<K>>(rv, sink, shutdown).await
+        } else {
+            self.watch_as::<Whole<K>>(rv, sink, shutdown).await
+        }
+    }
+
+    async fn watch_as<W: Wire<K>>(
         &self,
         rv: &mut String,
         sink: &dyn Sink<K>,
@@ -278,7 +294,7 @@ impl<K: Object> Reflector<K> {
         self.stats.watches.fetch_add(1, Ordering::Relaxed);
         let started = tokio::time::Instant::now();
         let mut received = false;
-        let stream = match self.client.request_events::<K>(req).await {
+        let stream = match self.client.request_events::<W>(req).await {
             Ok(s) => s,
             Err(e) if is_gone(&e) => return Err(ReflectorError::Expired),
             Err(e) => return Err(ReflectorError::Request(e)),
@@ -300,18 +316,20 @@ impl<K: Object> Reflector<K> {
             let event = event.map_err(ReflectorError::Request)?;
             match event {
                 WatchEvent::Added(obj) | WatchEvent::Modified(obj) => {
+                    let obj = obj.into_object();
                     self.stats.events.fetch_add(1, Ordering::Relaxed);
                     if let Some(v) = obj.meta().resource_version.clone() {
                         *rv = v;
                     }
-                    sink.apply(Update::Applied(Arc::new(self.trim(obj))));
+                    sink.apply(Update::Applied(Arc::new(obj)));
                 }
                 WatchEvent::Deleted(obj) => {
+                    let obj = obj.into_object();
                     self.stats.events.fetch_add(1, Ordering::Relaxed);
                     if let Some(v) = obj.meta().resource_version.clone() {
                         *rv = v;
                     }
-                    sink.apply(Update::Deleted(Arc::new(self.trim(obj))));
+                    sink.apply(Update::Deleted(Arc::new(obj)));
                 }
                 WatchEvent::Bookmark(b) => {
                     self.stats.bookmarks.fetch_add(1, Ordering::Relaxed);

@@ -2,14 +2,12 @@
 //! completed with a UID-guarded delete, and node status through `nodes/<n>/status`.
 
 use super::is_code;
-use crate::source::{PodKey, StatusSink};
+use crate::source::{PodKey, StatusNotWritten, StatusSink};
 use async_trait::async_trait;
 use capstan_controller_runtime::informer::Store;
 use k8s_openapi::api::core::v1::{Node, NodeStatus, Pod, PodStatus};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
-use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -19,15 +17,16 @@ const CONFLICT_RETRIES: usize = 5;
 /// A [`StatusSink`] writing to the API server.
 ///
 /// A pod status is sent as a JSON merge patch of `status` computed against the pod as
-/// last seen (the informer cache when given, else a GET); a status equal to the one last
-/// written, or one that changes nothing, is not sent. When the agent reports a pod
-/// terminated and the pod carries a `deletionTimestamp`, it is deleted with grace period 0
-/// and a UID precondition, as the kubelet's status manager does. The pod a status patch
+/// last seen (the informer cache when given, else a GET); a status that changes nothing
+/// is not sent. No copy of the statuses written is kept: the pod workers report only
+/// statuses that changed, and the cached pod already holds the status last written. When
+/// the agent reports a pod terminated and the pod carries a `deletionTimestamp`, it is
+/// deleted with grace period 0 and a UID precondition, as the kubelet's status manager
+/// does. The pod a status patch
 /// returns is not decoded: the informer brings it.
 pub struct ApiStatusSink {
     client: kube::Client,
     cache: Option<Store<Pod>>,
-    last: Mutex<HashMap<String, PodStatus>>,
     pod_writes: AtomicU64,
     skipped: AtomicU64,
     node_writes: AtomicU64,
@@ -76,7 +75,6 @@ impl ApiStatusSink {
         Arc::new(Self {
             client,
             cache,
-            last: Mutex::new(HashMap::new()),
             pod_writes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
             node_writes: AtomicU64::new(0),
@@ -168,21 +166,14 @@ impl ApiStatusSink {
 
 #[async_trait]
 impl StatusSink for ApiStatusSink {
-    async fn pod_status(&self, pod: &PodKey, status: PodStatus) {
-        if self.last.lock().get(&pod.uid) == Some(&status) {
-            self.skipped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        match self.write_pod_status(pod, &status).await {
-            Ok(()) => {
-                self.last.lock().insert(pod.uid.clone(), status);
-            }
-            Err(e) => tracing::warn!(pod = %pod.name, error = %e, "writing pod status"),
-        }
+    async fn pod_status(&self, pod: &PodKey, status: PodStatus) -> Result<(), StatusNotWritten> {
+        self.write_pod_status(pod, &status).await.map_err(|e| {
+            tracing::debug!(pod = %pod.name, error = %e, "writing pod status (retried)");
+            StatusNotWritten(e.to_string())
+        })
     }
 
     async fn pod_terminated(&self, pod: &PodKey) {
-        self.last.lock().remove(&pod.uid);
         let current = match self.current(pod, false).await {
             Ok(Some(p)) => p,
             Ok(None) => return,

@@ -21,6 +21,7 @@ use k8s_openapi::jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -102,6 +103,8 @@ pub(crate) struct PodWorker {
     pub(crate) terminal: bool,
     pub(crate) deleting: bool,
     pub(crate) reported: Option<PodStatus>,
+    /// When to send a status the sink did not write again, and the delay that led there.
+    pub(crate) status_retry: Option<(Instant, Duration)>,
 }
 
 /// Starts the worker task of a pod; returns its mailbox.
@@ -125,6 +128,7 @@ pub(crate) fn spawn(ctx: Arc<NodeContext>, pod: Arc<Pod>) -> mpsc::UnboundedSend
         terminal: false,
         deleting: false,
         reported: None,
+        status_retry: None,
     };
     tokio::spawn(worker.run(rx));
     tx
@@ -180,8 +184,9 @@ impl PodWorker {
     }
 
     fn next_wakeup(&self) -> Option<Instant> {
+        let status_retry = self.status_retry.map(|(at, _)| at);
         if self.terminal {
-            return None;
+            return status_retry;
         }
         let slots = self.slots.iter().flat_map(|s| {
             let probes = s
@@ -191,6 +196,6 @@ impl PodWorker {
                 .map(|p| p.next_at);
             probes.chain(s.backoff_until)
         });
-        slots.chain(self.retry_at).min()
+        slots.chain(self.retry_at).chain(status_retry).min()
     }
 }

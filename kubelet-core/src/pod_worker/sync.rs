@@ -10,6 +10,12 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 const RETRY: Duration = Duration::from_secs(2);
+/// The first delay before a pod status the sink did not write is sent again (doubling).
+const STATUS_RETRY_FIRST: Duration = Duration::from_millis(100);
+/// The longest delay between status retries (Kubernetes' status manager syncs every 10 s).
+const STATUS_RETRY_MAX: Duration = Duration::from_secs(10);
+/// How many times a terminated pod's last status is sent again before its worker ends.
+pub(crate) const FINAL_STATUS_ATTEMPTS: usize = 8;
 
 fn restart_wanted(policy: &str, exit_code: i32) -> bool {
     match policy {
@@ -505,9 +511,23 @@ impl PodWorker {
             terminating: self.deleting,
         };
         let status = pod_status(&view, self.reported.as_ref(), self.ctx.clock.now());
-        if self.reported.as_ref() != Some(&status) {
-            self.ctx.status.pod_status(&PodKey::of(&self.pod), status.clone()).await;
-            self.reported = Some(status);
+        if self.reported.as_ref() == Some(&status) {
+            return;
+        }
+        match self.ctx.status.pod_status(&PodKey::of(&self.pod), status.clone()).await {
+            Ok(()) => {
+                self.reported = Some(status);
+                self.status_retry = None;
+            }
+            Err(e) => {
+                // Kept unreported: the next sync (at the latest after the backoff) sends
+                // the status of that moment again.
+                let delay = self
+                    .status_retry
+                    .map_or(STATUS_RETRY_FIRST, |(_, d)| (d * 2).min(STATUS_RETRY_MAX));
+                self.status_retry = Some((Instant::now() + delay, delay));
+                tracing::debug!(pod = %self.pod.metadata.name.as_deref().unwrap_or(""), error = %e, ?delay, "pod status not written; retrying");
+            }
         }
     }
 }

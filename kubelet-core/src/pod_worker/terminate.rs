@@ -90,6 +90,12 @@ impl PodWorker {
         }
         self.terminal = true;
         self.report().await;
+        // The worker ends here: a final status the sink refused is retried in place.
+        for _ in 0..super::sync::FINAL_STATUS_ATTEMPTS {
+            let Some((at, _)) = self.status_retry else { break };
+            tokio::time::sleep_until(at).await;
+            self.report().await;
+        }
         let key = PodKey::of(&self.pod);
         self.ctx.forget(&key.uid);
         self.ctx.status.pod_terminated(&key).await;

@@ -261,7 +261,7 @@ async fn unchanged_pod_status_is_not_written() {
     // The status as the API holds it, reported again three times.
     let key = PodKey::of(&pod);
     for _ in 0..3 {
-        sink.pod_status(&key, pod.status.clone().unwrap()).await;
+        sink.pod_status(&key, pod.status.clone().unwrap()).await.expect("nothing to write");
     }
     assert_eq!(sink.pod_writes(), writes, "an unchanged status was written");
     assert!(sink.skipped() >= skipped + 3);

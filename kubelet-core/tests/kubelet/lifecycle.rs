@@ -116,3 +116,18 @@ async fn changing_a_container_image_restarts_it_with_the_new_image() {
     assert_ne!(after.container_statuses.as_ref().unwrap()[0].container_id, old_id);
     assert_eq!(phase(&after), "Running", "restartPolicy Never does not stop a spec-change restart");
 }
+
+/// A status the API refuses (a `403` while the Node authorizer has not yet seen the
+/// binding, a failed request) is not lost: the worker keeps it and sends the current one
+/// again after a backoff until it is written.
+#[tokio::test(start_paused = true)]
+async fn refused_statuses_are_sent_again_until_written() {
+    let n = node();
+    n.sink.refuse_pod_statuses(4);
+    let p = pod("refused", vec![container("app")]);
+    let id = uid(&p);
+    n.sim.agent.apply(PodEvent::Upsert(Arc::new(p)));
+    let running = wait_pod(&n.sink, &id, "Running", |s| phase(s) == "Running").await;
+    assert_eq!(n.sink.refused(), 4, "the first four writes were refused");
+    assert!(running.pod_ip.is_some(), "the written status is the pod's current one");
+}

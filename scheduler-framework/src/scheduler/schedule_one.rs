@@ -373,12 +373,15 @@ impl Scheduler {
         }
         let processed = processed.into_inner();
         self.next_start_node_index.store((start + processed) % n.max(1), Ordering::Relaxed);
-        let mut error: Option<Status> = None;
+        if let Some(i) = failures.iter().position(|(_, s)| !s.is_rejected()) {
+            return Err(FindError::Error(failures.swap_remove(i).1));
+        }
+        if !feasible.is_empty() {
+            // The diagnosis only matters when no node fits: with feasible nodes the
+            // rejections are dropped unread, so they are not indexed.
+            return Ok(feasible);
+        }
         for (i, s) in failures {
-            if !s.is_rejected() {
-                error.get_or_insert(s);
-                continue;
-            }
             if let Some(p) = s.plugin() {
                 if s.code() == Code::Pending {
                     diagnosis.pending_plugins.insert(p.to_string());
@@ -388,13 +391,7 @@ impl Scheduler {
             }
             diagnosis.node_to_status.set(nodes[(start + i) % n].name(), s);
         }
-        if let Some(e) = error {
-            return Err(FindError::Error(e));
-        }
-        if feasible.is_empty() {
-            return Err(FindError::Fit(Box::new(diagnosis)));
-        }
-        Ok(feasible)
+        Err(FindError::Fit(Box::new(diagnosis)))
     }
 
     #[allow(clippy::too_many_arguments)]

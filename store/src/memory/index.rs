@@ -3,14 +3,16 @@
 //! Like etcd's `treeIndex` joined with its revision-keyed backend: each key keeps its
 //! versions in ascending mod revision, so "the value at revision R" is a binary search and
 //! "the keys under a prefix at R" is an ordered walk of the map. A version whose data is
-//! `None` is a tombstone: the key was deleted at that revision.
+//! `None` is a tombstone: the key was deleted at that revision. A version superseded by a
+//! newer one keeps its value compressed ([`StoredValue`]).
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use bytes::Bytes;
 
-use crate::types::{KeyValue, LeaseId, Revision};
+use super::packed::StoredValue;
+use crate::types::{EventType, KeyValue, LeaseId, Revision, WatchEvent};
 
 /// Every key ever written (and not compacted away), with its versions.
 #[derive(Debug, Default)]
@@ -18,6 +20,10 @@ pub(crate) struct KeyIndex {
     keys: BTreeMap<String, Versions>,
     /// Total number of versions over all keys (for statistics and tests).
     version_count: usize,
+    /// The revision of the last write, and how many writes it has had so far: a write's
+    /// position within its revision (etcd's sub-revision) orders the events of one
+    /// transaction when they are rebuilt from the index.
+    last_write: (Revision, u32),
 }
 
 /// The versions of one key in ascending mod revision; never empty.
@@ -28,6 +34,8 @@ struct Versions(Vec<Version>);
 #[derive(Debug)]
 struct Version {
     mod_revision: Revision,
+    /// The write's position among the writes of its revision.
+    sub: u32,
     /// `None`: the key was deleted at `mod_revision`.
     data: Option<Data>,
 }
@@ -35,7 +43,7 @@ struct Version {
 /// What a put stored.
 #[derive(Debug)]
 struct Data {
-    value: Bytes,
+    value: StoredValue,
     create_revision: Revision,
     version: i64,
     lease: LeaseId,
@@ -54,7 +62,7 @@ impl Version {
     fn key_value(&self, key: &str) -> Option<KeyValue> {
         self.data.as_ref().map(|data| KeyValue {
             key: key.to_owned(),
-            value: data.value.clone(),
+            value: data.value.bytes(),
             create_revision: data.create_revision,
             mod_revision: self.mod_revision,
             version: data.version,
@@ -77,6 +85,13 @@ impl Versions {
 
     fn latest_live(&self) -> Option<&Data> {
         self.0.last().and_then(|v| v.data.as_ref())
+    }
+
+    /// Compresses the latest version's value: a newer version is about to supersede it.
+    fn pack_latest(&mut self) {
+        if let Some(data) = self.0.last_mut().and_then(|v| v.data.as_mut()) {
+            data.value.pack();
+        }
     }
 }
 
@@ -143,13 +158,16 @@ impl KeyIndex {
         revision: Revision,
     ) -> (KeyValue, Option<KeyValue>) {
         self.version_count += 1;
+        let sub = self.next_sub(revision);
         if let Some(versions) = self.keys.get_mut(key.as_str()) {
             let prev = versions.latest().key_value(&key);
             let (create_revision, version) = prev
                 .as_ref()
                 .map_or((revision, 1), |prev| (prev.create_revision, prev.version + 1));
-            let data = Data { value: value.clone(), create_revision, version, lease };
-            versions.0.push(Version { mod_revision: revision, data: Some(data) });
+            versions.pack_latest();
+            let value_now = StoredValue::Plain(value.clone());
+            let data = Data { value: value_now, create_revision, version, lease };
+            versions.0.push(Version { mod_revision: revision, sub, data: Some(data) });
             let kv =
                 KeyValue { key, value, create_revision, mod_revision: revision, version, lease };
             return (kv, prev);
@@ -162,19 +180,71 @@ impl KeyIndex {
             version: 1,
             lease,
         };
-        let data = Data { value, create_revision: revision, version: 1, lease };
-        self.keys.insert(key, Versions(vec![Version { mod_revision: revision, data: Some(data) }]));
+        let data =
+            Data { value: StoredValue::Plain(value), create_revision: revision, version: 1, lease };
+        let first = Version { mod_revision: revision, sub, data: Some(data) };
+        self.keys.insert(key, Versions(vec![first]));
         (kv, None)
+    }
+
+    /// The position of a new write among the writes of `revision`.
+    fn next_sub(&mut self, revision: Revision) -> u32 {
+        let (last, count) = &mut self.last_write;
+        if *last != revision {
+            *last = revision;
+            *count = 0;
+        }
+        *count += 1;
+        *count - 1
     }
 
     /// Deletes `key` at `revision` (a tombstone); returns what was deleted, `None` (and no
     /// change) when the key is absent.
     pub(crate) fn delete(&mut self, key: &str, revision: Revision) -> Option<KeyValue> {
+        let prev = self.keys.get(key)?.latest().key_value(key)?;
+        let sub = self.next_sub(revision);
         let versions = self.keys.get_mut(key)?;
-        let prev = versions.latest().key_value(key)?;
-        versions.0.push(Version { mod_revision: revision, data: None });
+        versions.pack_latest();
+        versions.0.push(Version { mod_revision: revision, sub, data: None });
         self.version_count += 1;
         Some(prev)
+    }
+
+    /// Every change to a key under `prefix` with `from <= revision <= until`, as the
+    /// watch events it published, in revision order (and, within a revision, in the order
+    /// of the transaction's writes), with `prev_kv` filled. The value before a change at
+    /// the compaction revision itself may be gone: such an event has no `prev_kv`.
+    pub(crate) fn events_between(
+        &self,
+        prefix: &str,
+        from: Revision,
+        until: Revision,
+    ) -> Vec<WatchEvent> {
+        let mut found = Vec::new();
+        let keys = self
+            .keys
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(prefix));
+        for (key, versions) in keys {
+            let start = versions.0.partition_point(|v| v.mod_revision < from);
+            for (i, version) in versions.0.iter().enumerate().skip(start) {
+                if version.mod_revision > until {
+                    break;
+                }
+                let prev_kv = i.checked_sub(1).and_then(|p| versions.0[p].key_value(key));
+                let event = match version.key_value(key) {
+                    Some(kv) => WatchEvent { event_type: EventType::Put, kv, prev_kv },
+                    None => WatchEvent {
+                        event_type: EventType::Delete,
+                        kv: KeyValue::tombstone(key.clone(), version.mod_revision),
+                        prev_kv,
+                    },
+                };
+                found.push((version.mod_revision, version.sub, event));
+            }
+        }
+        found.sort_unstable_by_key(|(revision, sub, _)| (*revision, *sub));
+        found.into_iter().map(|(_, _, event)| event).collect()
     }
 
     /// Drops every version superseded at or before `revision`, and tombstones visible at
@@ -211,6 +281,12 @@ impl KeyIndex {
     /// How many versions the index holds over all keys.
     pub(crate) fn version_count(&self) -> usize {
         self.version_count
+    }
+
+    /// How many versions hold their value compressed (a walk over every version).
+    pub(crate) fn packed_count(&self) -> usize {
+        let versions = self.keys.values().flat_map(|versions| versions.0.iter());
+        versions.filter(|v| v.data.as_ref().is_some_and(|d| d.value.is_packed())).count()
     }
 }
 
@@ -356,6 +432,89 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The writes of each step in one revision, applied as the store's transactions do,
+    /// with the events they publish.
+    fn index_with_events(steps: &[&[(&str, Option<&str>)]]) -> (KeyIndex, Vec<WatchEvent>) {
+        let mut index = KeyIndex::new();
+        let mut events = Vec::new();
+        for (i, writes) in steps.iter().enumerate() {
+            let revision = i as Revision + 2;
+            for &(key, value) in writes.iter() {
+                match value {
+                    Some(value) => {
+                        let (kv, prev_kv) =
+                            index.put(key.to_owned(), Bytes::from(value.to_owned()), 0, revision);
+                        events.push(WatchEvent { event_type: EventType::Put, kv, prev_kv });
+                    }
+                    None => {
+                        if let Some(prev) = index.delete(key, revision) {
+                            let kv = KeyValue::tombstone(key, revision);
+                            let prev_kv = Some(prev);
+                            events.push(WatchEvent { event_type: EventType::Delete, kv, prev_kv });
+                        }
+                    }
+                }
+            }
+        }
+        (index, events)
+    }
+
+    #[test]
+    fn events_between_rebuilds_what_the_writes_published() {
+        // Long values (compressed once superseded) and short ones; a transaction writing
+        // keys out of key order; a delete and a re-create.
+        let long = |tag: &str| format!("{{\"status\":\"{}\"}}", tag.repeat(300));
+        let (a1, a2, a3, b1) = (long("a1"), long("a2"), long("a3"), long("b1"));
+        let steps: &[&[(&str, Option<&str>)]] = &[
+            &[("/p/a", Some(&a1))],
+            &[("/p/c", Some("c1")), ("/p/b", Some(&b1)), ("/q/x", Some("x1"))],
+            &[("/p/a", Some(&a2))],
+            &[("/p/b", None), ("/p/a", Some(&a3))],
+            &[("/p/nope", None)],
+            &[("/p/b", Some("b2"))],
+        ];
+        let (index, events) = index_with_events(steps);
+        assert!(index.packed_count() >= 3, "superseded long values are compressed");
+        let last = steps.len() as Revision + 1;
+        for prefix in ["/", "/p/", "/p/a", "/q/", "/z/"] {
+            for from in 2..=last + 1 {
+                for until in from - 1..=last {
+                    let expected: Vec<WatchEvent> = events
+                        .iter()
+                        .filter(|e| e.kv.key.starts_with(prefix))
+                        .filter(|e| (from..=until).contains(&e.revision()))
+                        .cloned()
+                        .collect();
+                    assert_eq!(
+                        index.events_between(prefix, from, until),
+                        expected,
+                        "{prefix} from {from} until {until}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn superseded_values_read_back_as_written() {
+        let versions: Vec<String> = (0..4)
+            .map(|i| format!("{{\"spec\":{{\"replicas\":{i}}},\"pad\":\"{}\"}}", "x".repeat(500)))
+            .collect();
+        let mut index = KeyIndex::new();
+        for (i, value) in versions.iter().enumerate() {
+            index.put("/k".into(), Bytes::from(value.clone()), 0, i as Revision + 2);
+        }
+        assert_eq!(index.packed_count(), 3, "every version but the latest is compressed");
+        for (i, written) in versions.iter().enumerate() {
+            assert_eq!(value(index.get("/k", i as Revision + 2)), Some(written.clone()));
+        }
+        let (kvs, _) = index.range("/", None, 3, 0);
+        assert_eq!(value(kvs.into_iter().next()), Some(versions[1].clone()));
+        index.delete("/k", 6);
+        assert_eq!(index.packed_count(), 4, "a delete supersedes the last value");
+        assert_eq!(value(index.get("/k", 5)), Some(versions[3].clone()));
     }
 
     #[test]

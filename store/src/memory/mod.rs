@@ -4,14 +4,22 @@
 //!
 //! - `index`: the key index — every key's versions (puts and tombstones) by revision, in
 //!   key order; answers "the value at R" and "the keys under a prefix at R"; compaction;
+//!   the events of a revision range rebuilt from the versions;
+//! - `packed`: a version's value, LZ4-compressed once superseded;
 //! - `txn`: running one transaction (guards, branch, lease checks, writes, events);
 //! - `lease`: the lease table and the expiry task;
+//! - `history`: the event log's [`History`](crate::watchable::History), read from the
+//!   index (as etcd's watches behind its in-memory window read its backend);
 //! - this module: the store itself — the revision counter, locks, reads at a revision,
 //!   compaction, and the trait implementations. Watches are served by the shared
-//!   [`EventLog`], published under the write lock so its order is the revision order.
+//!   [`EventLog`], published under the write lock so its order is the revision order; the
+//!   log keeps the latest [`LOG_CAPACITY`] events (each holds the values it carries), so
+//!   that older versions are held only by the index, compressed.
 
+mod history;
 mod index;
 mod lease;
+mod packed;
 mod txn;
 
 use std::fmt;
@@ -39,6 +47,10 @@ use lease::LeaseTable;
 /// The revision of a new, empty store (as in etcd; 0 means "none" or "latest").
 const INITIAL_REVISION: Revision = 1;
 
+/// How many recent events the event log keeps by default; watches further behind read
+/// the rest from the index.
+pub const LOG_CAPACITY: usize = 16_384;
+
 /// The in-memory MVCC store.
 ///
 /// Cloning gives another handle to the same store. [`MemoryStore::new`] works outside a
@@ -55,6 +67,8 @@ pub struct MemoryStats {
     pub keys: usize,
     /// Versions (puts and tombstones) kept over all keys.
     pub versions: usize,
+    /// Versions whose value is held compressed (superseded values of at least 256 bytes).
+    pub packed: usize,
     /// The current revision.
     pub revision: Revision,
     /// The compaction revision (0 when never compacted).
@@ -92,6 +106,12 @@ struct State {
 impl MemoryStore {
     /// An empty store at revision 1.
     pub fn new() -> Self {
+        Self::with_log_capacity(LOG_CAPACITY)
+    }
+
+    /// An empty store whose event log keeps the latest `capacity` events (at least one):
+    /// a watch starting or falling further behind gets the older events from the index.
+    pub fn with_log_capacity(capacity: usize) -> Self {
         let state = State {
             index: KeyIndex::new(),
             current: INITIAL_REVISION,
@@ -100,7 +120,7 @@ impl MemoryStore {
         };
         // The log starts one below the store: revision 1 is the empty initial state and has
         // no events, so a watch from revision 1 is served from the (empty) log.
-        let log = EventLog::new(INITIAL_REVISION - 1, 0, usize::MAX);
+        let log = EventLog::new(INITIAL_REVISION - 1, 0, capacity);
         MemoryStore {
             inner: Arc::new(Inner {
                 state: RwLock::new(state),
@@ -117,6 +137,7 @@ impl MemoryStore {
         MemoryStats {
             keys: state.index.key_count(),
             versions: state.index.version_count(),
+            packed: state.index.packed_count(),
             revision: state.current,
             compacted: state.compacted,
             leases: state.leases.len(),
@@ -241,7 +262,8 @@ impl KvWrite for MemoryStore {
 impl Watchable for MemoryStore {
     async fn watch(&self, request: WatchRequest) -> Result<WatchStream> {
         limits::check_prefix(&request.prefix)?;
-        Ok(self.inner.log.watch(request, None))
+        let history = history::IndexHistory::new(&self.inner);
+        Ok(self.inner.log.watch(request, Some(Arc::new(history))))
     }
 
     fn request_progress(&self) {

@@ -87,14 +87,7 @@ impl State {
         self.leases.detach(key, prev.lease);
         events.push(WatchEvent {
             event_type: EventType::Delete,
-            kv: KeyValue {
-                key: key.to_owned(),
-                value: Default::default(),
-                create_revision: 0,
-                mod_revision: revision,
-                version: 0,
-                lease: 0,
-            },
+            kv: KeyValue::tombstone(key, revision),
             prev_kv: Some(prev.clone()),
         });
         Some(prev)

@@ -250,14 +250,7 @@ impl<'c> Batch<'c> {
             .prepare_cached("DELETE FROM current WHERE key = ?1")?
             .execute([key.as_bytes()])?;
         self.cache.insert(key.to_owned(), None);
-        let tombstone = KeyValue {
-            key: key.to_owned(),
-            value: Bytes::new(),
-            create_revision: 0,
-            mod_revision: revision,
-            version: 0,
-            lease: 0,
-        };
+        let tombstone = KeyValue::tombstone(key, revision);
         events.push(WatchEvent {
             event_type: EventType::Delete,
             kv: tombstone,

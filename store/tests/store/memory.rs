@@ -20,6 +20,19 @@ pub async fn factory() -> Backend {
 
 crate::conformance_suite!(factory);
 
+/// The conformance suite again on a store whose event log keeps a single event: every
+/// watch that starts or falls behind reads its events from the index.
+mod short_log {
+    use super::*;
+
+    /// A fresh, empty memory store with a one-event log.
+    pub async fn factory() -> Backend {
+        Backend { store: Arc::new(MemoryStore::with_log_capacity(1)), _guard: None }
+    }
+
+    crate::conformance_suite!(factory);
+}
+
 #[test]
 fn new_works_outside_a_runtime() {
     let store = MemoryStore::new();

@@ -52,6 +52,10 @@ struct Args {
     /// Run only these phases (repeatable); all five when absent.
     #[arg(long, value_enum)]
     only: Vec<Phase>,
+    /// Rounds per kind of request in the security phase (9 by default, 3 with
+    /// `--quick`); more rounds give a steadier median on a busy machine.
+    #[arg(long)]
+    security_rounds: Option<usize>,
 }
 
 /// One phase of the benchmark.
@@ -78,6 +82,9 @@ const SECURITY_ROUNDS: usize = 9;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    // As `capstan` runs: no transparent huge pages (see `capstan::memory`); without the
+    // kernel flag only speed differs.
+    let _ = capstan::memory::disable_transparent_huge_pages();
     let args = Args::parse();
     let (phase, fanout_writes, list_pods) = if args.quick {
         (Duration::from_millis(500), 200, 10_000)
@@ -89,6 +96,7 @@ async fn main() -> Result<(), BoxError> {
     } else {
         (SECURITY_ROUNDS, Duration::from_millis(300))
     };
+    let security_rounds = args.security_rounds.unwrap_or(security_rounds).max(1);
 
     let runs = |p: Phase| args.only.is_empty() || args.only.contains(&p);
     let mut results = report::Results::default();

@@ -113,15 +113,22 @@ pub fn json(r: &Results) -> Value {
                 "https_create": compared_json(&s.https_create),
                 "tls_only_get": compared_json(&s.tls_get),
                 "tls_only_create": compared_json(&s.tls_create),
-                "target": target_json(&s.https_get, &s.https_create),
+                "paced_get_per_s": s.paced_get_per_s,
+                "paced_create_per_s": s.paced_create_per_s,
+                "paced_https_get": compared_json(&s.paced_https_get),
+                "paced_https_create": compared_json(&s.paced_https_create),
+                "paced_tls_only_get": compared_json(&s.paced_tls_get),
+                "paced_tls_only_create": compared_json(&s.paced_tls_create),
+                "target": target_json(&s.paced_https_get, &s.paced_https_create),
+                "saturated": target_json(&s.https_get, &s.https_create),
             }),
         );
     }
     Value::Object(out)
 }
 
-/// The target's figures: by server CPU per request (what `met` answers), and the same by
-/// process CPU under `process`.
+/// The target's figures for one pair of comparisons: by server CPU per request (what
+/// `met` answers), and the same by process CPU under `process`.
 fn target_json(get: &Compared, create: &Compared) -> Value {
     let by = |cpu: Cpu| {
         json!({
@@ -263,6 +270,28 @@ pub fn table(r: &Results) -> String {
                 "32 conns",
                 &s.tls_create,
             ),
+            ("paced GET", "HTTP/1.1 allow-all", "HTTPS full chain", "32 conns", &s.paced_https_get),
+            (
+                "paced create",
+                "HTTP/1.1 allow-all",
+                "HTTPS full chain",
+                "32 conns",
+                &s.paced_https_create,
+            ),
+            (
+                "paced GET, TLS alone",
+                "HTTP/1.1 allow-all",
+                "HTTPS allow-all",
+                "32 conns",
+                &s.paced_tls_get,
+            ),
+            (
+                "paced create, TLS alone",
+                "HTTP/1.1 allow-all",
+                "HTTPS allow-all",
+                "32 conns",
+                &s.paced_tls_create,
+            ),
         ];
         for (what, allow, chain, load, c) in pairs {
             for (config, rate_of) in [(allow, &c.allow_all), (chain, &c.chain)] {
@@ -316,13 +345,14 @@ fn target_met(cpu: Cpu, get: &Compared, create: &Compared) -> bool {
 const TARGET_PCT: f64 = 20.0;
 
 /// The lines answering the target: the full chain (TLS + authentication + RBAC +
-/// admission) against allow-all, per request, over established connections — by server
-/// CPU (the target's measure), then the same by process CPU (clients included), then
-/// the server CPU split into TLS alone and the chain without TLS.
+/// admission) against allow-all, per request, over established connections, with every
+/// configuration offered the same rate (half the slowest one's saturated rate) — by
+/// server CPU (the target's measure), then the same by process CPU (clients included),
+/// then the server CPU split into TLS alone and the chain without TLS; then the same
+/// comparison at saturation, where each configuration runs as fast as it goes.
 fn security_target(s: &SecurityCost) -> String {
-    let (get, create) = (&s.https_get, &s.https_create);
     let verdict = |met: bool| if met { "met" } else { "NOT met" };
-    let figure = |cpu: Cpu| {
+    let figure = |cpu: Cpu, get: &Compared, create: &Compared| {
         let ((get_allow, get_chain), (create_allow, create_chain)) =
             (cpu.per_request(get), cpu.per_request(create));
         format!(
@@ -333,19 +363,28 @@ fn security_target(s: &SecurityCost) -> String {
             verdict(target_met(cpu, get, create)),
         )
     };
+    let (get, create) = (&s.paced_https_get, &s.paced_https_create);
+    let (saturated_get, saturated_create) = (&s.https_get, &s.https_create);
     format!(
         "security target: the full chain (TLS + authn + RBAC + admission) vs allow-all, \
-         established connections, {} per request: {}\n  \
+         established connections, the same offered rate ({:.0} GETs/s, {:.0} creates/s), \
+         {} per request: {}\n  \
          the same by {} (the in-process load generator's work included): {}\n  \
          of which TLS alone: GET {}, create {}; the chain without TLS (in-process): GET {}, \
-         create {}\n",
+         create {}\n  \
+         at saturation (each configuration as fast as it goes; the HTTPS load generator's own \
+         TLS work takes cores from the server), {}: {}\n",
+        s.paced_get_per_s,
+        s.paced_create_per_s,
         Cpu::Server.name(),
-        figure(Cpu::Server),
+        figure(Cpu::Server, get, create),
         Cpu::Process.name(),
-        figure(Cpu::Process),
-        added(Cpu::Server, &s.tls_get),
-        added(Cpu::Server, &s.tls_create),
+        figure(Cpu::Process, get, create),
+        added(Cpu::Server, &s.paced_tls_get),
+        added(Cpu::Server, &s.paced_tls_create),
         added(Cpu::Server, &s.in_process_get),
         added(Cpu::Server, &s.in_process_create),
+        Cpu::Server.name(),
+        figure(Cpu::Server, saturated_get, saturated_create),
     )
 }

@@ -106,6 +106,19 @@ pub struct SecurityCost {
     pub tls_get: Compared,
     /// Creates: HTTP/1.1 allow-all against HTTPS allow-all (TLS alone).
     pub tls_create: Compared,
+    /// The offered rate of the paced GET rounds, requests/s (the same for every
+    /// configuration: half the slowest configuration's rate at saturation).
+    pub paced_get_per_s: f64,
+    /// The offered rate of the paced create rounds, requests/s.
+    pub paced_create_per_s: f64,
+    /// GETs at the same offered rate: HTTP/1.1 allow-all against HTTPS with the full chain.
+    pub paced_https_get: Compared,
+    /// Creates at the same offered rate: HTTP/1.1 allow-all against HTTPS with the full chain.
+    pub paced_https_create: Compared,
+    /// GETs at the same offered rate: HTTP/1.1 allow-all against HTTPS allow-all.
+    pub paced_tls_get: Compared,
+    /// Creates at the same offered rate: HTTP/1.1 allow-all against HTTPS allow-all.
+    pub paced_tls_create: Compared,
 }
 
 /// Which request a round sends.
@@ -329,45 +342,25 @@ pub async fn run(
         tls_conns.push(Arc::new(Mutex::new(clients.spawn(connect(tls_addr, tls())).await??)));
         secure_conns.push(Arc::new(Mutex::new(clients.spawn(connect(secure_addr, tls())).await??)));
     }
-    let mut loopback = Vec::new();
-    for kind in [Kind::Get, Kind::Create] {
-        let (mut chain, mut tls_only) = (Tally::default(), Tally::default());
-        for round in 0..rounds {
-            let settle = |api| (kind == Kind::Create).then_some(api);
-            let p = measured(
-                http_slice(clients, &plain_conns, kind, "http", round, slice),
-                settle(&plain),
-            );
-            let t = measured(
-                http_slice(clients, &tls_conns, kind, "tls", round, slice),
-                settle(&plain_tls),
-            );
-            let c = measured(
-                http_slice(clients, &secure_conns, kind, "https", round, slice),
-                settle(&secure.api),
-            );
-            let (p, t, c) = if round % 2 == 0 {
-                let p = p.await;
-                let t = t.await;
-                (p, t, c.await)
-            } else {
-                let c = c.await;
-                let t = t.await;
-                (p.await, t, c)
-            };
-            tls_only.add(p.clone(), t);
-            chain.add(p, c);
-        }
-        let what = if kind == Kind::Get { "GET" } else { "create" };
-        loopback.push((
-            chain.finish(&format!("HTTPS {what}"))?,
-            tls_only.finish(&format!("HTTPS allow-all {what}"))?,
-        ));
-    }
-    drop((plain_conns, tls_conns, secure_conns));
-    let [(https_get, tls_get), (https_create, tls_create)] = loopback[..] else {
-        return Err("two kinds of loopback requests".into());
+    let servers = Loopback {
+        clients,
+        apis: [&plain, &plain_tls, &secure.api],
+        conns: [&plain_conns, &tls_conns, &secure_conns],
     };
+    // At saturation, then at the same offered rate for every configuration: half the
+    // slowest one's saturated rate, so each server has the same load and idle time.
+    let (https_get, tls_get) = servers.compare(Kind::Get, rounds, slice, None).await?;
+    let (https_create, tls_create) = servers.compare(Kind::Create, rounds, slice, None).await?;
+    let slowest = |c: &[&Compared]| {
+        c.iter().flat_map(|c| [c.allow_all.per_s, c.chain.per_s]).fold(f64::MAX, f64::min)
+    };
+    let paced_get_per_s = (slowest(&[&https_get, &tls_get]) / 2.0).max(1.0);
+    let paced_create_per_s = (slowest(&[&https_create, &tls_create]) / 2.0).max(1.0);
+    let (paced_https_get, paced_tls_get) =
+        servers.compare(Kind::Get, rounds, slice, Some(paced_get_per_s)).await?;
+    let (paced_https_create, paced_tls_create) =
+        servers.compare(Kind::Create, rounds, slice, Some(paced_create_per_s)).await?;
+    drop((plain_conns, tls_conns, secure_conns));
 
     for stop in [stop_plain, stop_tls, stop_secure] {
         let _ = stop.send(());
@@ -389,7 +382,75 @@ pub async fn run(
         https_create,
         tls_get,
         tls_create,
+        paced_get_per_s,
+        paced_create_per_s,
+        paced_https_get,
+        paced_https_create,
+        paced_tls_get,
+        paced_tls_create,
     })
+}
+
+/// The three loopback configurations: HTTP/1.1 allow-all, HTTPS allow-all (TLS alone)
+/// and HTTPS with the full chain — their servers and established connections.
+struct Loopback<'a> {
+    clients: &'a Handle,
+    apis: [&'a ApiServer; 3],
+    conns: [&'a [Connection]; 3],
+}
+
+/// One established client connection, locked by the task sending on it.
+type Connection = Arc<Mutex<SendRequest<Full<Bytes>>>>;
+
+impl Loopback<'_> {
+    /// `rounds` rounds of `kind` requests, one slice per configuration each (the TLS-alone
+    /// slice in the middle, the other two in alternating order), as fast as the
+    /// connections go or at `pace` requests/s. Returns (full chain, TLS alone), each
+    /// against HTTP/1.1 allow-all.
+    async fn compare(
+        &self,
+        kind: Kind,
+        rounds: usize,
+        slice: Duration,
+        pace: Option<f64>,
+    ) -> Result<(Compared, Compared), BoxError> {
+        let (mut chain, mut tls_only) = (Tally::default(), Tally::default());
+        let settle = |api| (kind == Kind::Create).then_some(api);
+        let [plain, plain_tls, secure] = self.apis;
+        let [plain_conns, tls_conns, secure_conns] = self.conns;
+        // Created names differ between the paced and the saturated rounds.
+        let (paced, [http, tls, https]) = match pace {
+            Some(_) => ("paced ", ["paced-http", "paced-tls", "paced-https"]),
+            None => ("", ["http", "tls", "https"]),
+        };
+        for round in 0..rounds {
+            let slice_of = |conns, prefix, api| {
+                measured(
+                    http_slice(self.clients, conns, kind, prefix, round, slice, pace),
+                    settle(api),
+                )
+            };
+            let p = slice_of(plain_conns, http, plain);
+            let t = slice_of(tls_conns, tls, plain_tls);
+            let c = slice_of(secure_conns, https, secure);
+            let (p, t, c) = if round % 2 == 0 {
+                let p = p.await;
+                let t = t.await;
+                (p, t, c.await)
+            } else {
+                let c = c.await;
+                let t = t.await;
+                (p.await, t, c)
+            };
+            tls_only.add(p.clone(), t);
+            chain.add(p, c);
+        }
+        let what = if kind == Kind::Get { "GET" } else { "create" };
+        Ok((
+            chain.finish(&format!("HTTPS {paced}{what}"))?,
+            tls_only.finish(&format!("HTTPS allow-all {paced}{what}"))?,
+        ))
+    }
 }
 
 /// An allow-all server (the builder's defaults) with the namespace and the GET target.
@@ -741,8 +802,10 @@ async fn send(
 }
 
 /// One configuration's slice of a round over loopback: one task per connection, on the
-/// `clients` runtime, sending `kind` requests for `slice`; created names start with
-/// `prefix`.
+/// `clients` runtime, sending `kind` requests for `slice` — each as soon as the previous
+/// answer arrived, or, with `pace`, `pace` requests/s over all connections (each
+/// connection on its own ticks, staggered; a late one catches up); created names start
+/// with `prefix`.
 async fn http_slice(
     clients: &Handle,
     connections: &[Arc<Mutex<SendRequest<Full<Bytes>>>>],
@@ -750,9 +813,11 @@ async fn http_slice(
     prefix: &'static str,
     round: usize,
     slice: Duration,
+    pace: Option<f64>,
 ) -> Slice {
     let started = Instant::now();
     let deadline = started + slice;
+    let period = pace.map(|per_s| Duration::from_secs_f64(connections.len() as f64 / per_s));
     let uri = Bytes::from(match kind {
         Kind::Get => format!("{}/target", configmaps_uri()),
         Kind::Create => configmaps_uri(),
@@ -760,11 +825,23 @@ async fn http_slice(
     let mut handles = Vec::new();
     for (conn, sender) in connections.iter().enumerate() {
         let (sender, uri) = (Arc::clone(sender), uri.clone());
+        let mut ticks = period.map(|period| {
+            let offset = period.mul_f64(conn as f64 / connections.len() as f64);
+            let mut ticks = tokio::time::interval_at((started + offset).into(), period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            ticks
+        });
         handles.push(clients.spawn(async move {
             let mut sender = sender.lock().await;
             let mut out = (Latencies::default(), 0, None);
             let mut i = 0usize;
             while Instant::now() < deadline {
+                if let Some(ticks) = ticks.as_mut() {
+                    ticks.tick().await;
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                }
                 let request = match kind {
                     Kind::Get => http_request(Method::GET, &uri, Bytes::new()),
                     Kind::Create => http_request(

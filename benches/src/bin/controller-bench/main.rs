@@ -271,6 +271,9 @@ async fn run(args: &Args) -> Result<Figures, BoxError> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // As `capstan` runs: no transparent huge pages (see `capstan::memory`); without the
+    // kernel flag only speed differs.
+    let _ = capstan::memory::disable_transparent_huge_pages();
     let args = Args::parse();
     let figures = match run(&args).await {
         Ok(f) => f,

@@ -29,7 +29,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::Api;
 use kube::api::PostParams;
 
-/// The allocator `capstan` runs with, so the figures are the cluster's as shipped.
+/// The allocator `capstan` runs with, so the figures are the cluster's as shipped (the
+/// `system-allocator` feature leaves it out, for heap profilers that intercept malloc).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -226,6 +228,9 @@ async fn run(args: &Args) -> Result<(Report, Cluster, tempfile::TempDir), BoxErr
 }
 
 fn main() -> Result<(), BoxError> {
+    // As `capstan` runs: no transparent huge pages (see `capstan::memory`); without the
+    // kernel flag only speed differs.
+    let _ = capstan::memory::disable_transparent_huge_pages();
     let args = Args::parse();
     // Warnings of the components (watches ended, failed writes) go to standard error.
     tracing_subscriber::fmt()

@@ -50,6 +50,9 @@ struct Args {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // As `capstan` runs: no transparent huge pages (see `capstan::memory`); without the
+    // kernel flag only speed differs.
+    let _ = capstan::memory::disable_transparent_huge_pages();
     let args = Args::parse();
     let workload = Workload::from_name(&args.workload)
         .ok_or_else(|| format!("unknown workload {:?}", args.workload))?;

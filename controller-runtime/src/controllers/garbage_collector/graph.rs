@@ -1,6 +1,6 @@
 //! The owner graph: every object of every watched resource by uid, and the dependents
-//! of each owner uid, fed by one dynamic informer per served resource. Its handlers enqueue the objects whose fate may
-//! have changed (as uids).
+//! of each owner uid, fed by one metadata informer per served resource. Its handlers
+//! enqueue the objects whose fate may have changed (as uids).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{ApiResource, DynamicObject};
+use kube::core::PartialObjectMeta;
 use parking_lot::Mutex;
 
 use crate::controller::Source;
@@ -22,6 +23,12 @@ pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
 
 /// How long the collector waits for one resource's cache before starting without it.
 pub const SYNC_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What the collector's informers cache of an object: its metadata only (as
+/// Kubernetes' garbage collector, which watches through metadata informers). `spec`,
+/// `status` and every other field are dropped while decoding, so a cached pod costs its
+/// metadata, not a whole dynamic object.
+pub type ObjectMetadata = PartialObjectMeta<DynamicObject>;
 
 /// One object in the graph.
 #[derive(Clone, Debug)]
@@ -137,7 +144,7 @@ struct GraphHandler {
 }
 
 impl GraphHandler {
-    fn node(&self, obj: &DynamicObject) -> Option<Node> {
+    fn node(&self, obj: &ObjectMetadata) -> Option<Node> {
         let meta = &obj.metadata;
         Some(Node {
             resource: self.resource.clone(),
@@ -151,7 +158,7 @@ impl GraphHandler {
         })
     }
 
-    fn changed(&self, obj: &DynamicObject) {
+    fn changed(&self, obj: &ObjectMetadata) {
         let Some(node) = self.node(obj) else { return };
         let interesting =
             !node.owners.is_empty() || node.waits_for_dependents() || node.orphans_dependents();
@@ -173,12 +180,12 @@ impl GraphHandler {
     }
 }
 
-impl EventHandler<DynamicObject> for GraphHandler {
-    fn on_add(&self, obj: &Arc<DynamicObject>) {
+impl EventHandler<ObjectMetadata> for GraphHandler {
+    fn on_add(&self, obj: &Arc<ObjectMetadata>) {
         self.changed(obj);
     }
 
-    fn on_update(&self, old: &Arc<DynamicObject>, new: &Arc<DynamicObject>) {
+    fn on_update(&self, old: &Arc<ObjectMetadata>, new: &Arc<ObjectMetadata>) {
         // The same name with another uid (a relist after a delete and a re-create): the
         // old object is gone.
         if old.metadata.uid != new.metadata.uid {
@@ -187,7 +194,7 @@ impl EventHandler<DynamicObject> for GraphHandler {
         self.changed(new);
     }
 
-    fn on_delete(&self, obj: &Arc<DynamicObject>) {
+    fn on_delete(&self, obj: &Arc<ObjectMetadata>) {
         let Some(uid) = obj.metadata.uid.as_deref() else { return };
         let (removed, dependents) = {
             let mut graph = self.graph.lock();
@@ -219,7 +226,7 @@ impl Source for GraphSource {
         factory: &SharedInformerFactory,
         queue: &WorkQueue<Request>,
     ) -> BoxFuture<'static, ()> {
-        let informer = factory.informer_with::<DynamicObject>(self.resource.clone());
+        let informer = factory.informer_with::<ObjectMetadata>(self.resource.clone());
         informer.add_event_handler(Arc::new(GraphHandler {
             graph: self.graph.clone(),
             queue: queue.clone(),
@@ -234,5 +241,60 @@ impl Source for GraphSource {
                 tracing::warn!(resource = %plural, "garbage collector starting before this cache synced");
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pod as a watch delivers it: metadata, spec and status.
+    fn pod_json() -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "web-1",
+                "namespace": "default",
+                "uid": "pod-uid",
+                "deletionTimestamp": "2026-01-01T00:00:00Z",
+                "finalizers": [FOREGROUND_FINALIZER],
+                "labels": {"app": "web"},
+                "ownerReferences": [{
+                    "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web",
+                    "uid": "rs-uid", "controller": true
+                }]
+            },
+            "spec": {"containers": [{"name": "c", "image": "nginx"}], "nodeName": "node-1"},
+            "status": {"phase": "Running", "podIP": "10.0.0.1"}
+        })
+    }
+
+    #[test]
+    fn metadata_decoding_keeps_what_the_graph_needs() {
+        let object: ObjectMetadata = serde_json::from_value(pod_json()).expect("decodes");
+        assert_eq!(object.types.as_ref().map(|t| t.kind.as_str()), Some("Pod"));
+        let resource = ApiResource {
+            group: String::new(),
+            version: "v1".into(),
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            plural: "pods".into(),
+        };
+        let graph = Arc::new(Mutex::new(Graph::default()));
+        let handler = GraphHandler {
+            graph: graph.clone(),
+            queue: WorkQueue::new("garbagecollector"),
+            resource: Arc::new(resource),
+            namespaced: true,
+        };
+        handler.on_add(&Arc::new(object));
+        let graph = graph.lock();
+        let node = graph.get("pod-uid").expect("the pod is in the graph");
+        assert_eq!((node.namespace.as_deref(), node.name.as_str()), (Some("default"), "web-1"));
+        assert!(node.waits_for_dependents());
+        assert_eq!(node.owners.iter().map(|o| o.uid.as_str()).collect::<Vec<_>>(), ["rs-uid"]);
+        let dependents = graph.dependents("rs-uid");
+        assert_eq!(dependents.iter().map(|d| d.uid.as_str()).collect::<Vec<_>>(), ["pod-uid"]);
     }
 }

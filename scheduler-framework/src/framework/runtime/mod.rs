@@ -89,6 +89,9 @@ pub struct Framework {
     events: Vec<(String, Vec<ClusterEventWithHint>)>,
     handle: Handle,
     parallelizer: Arc<Parallelizer>,
+    /// The raw scores of the last Score run, kept for the next one: a cycle's scores
+    /// (plugins × nodes, tens of KiB) would otherwise be fresh memory every cycle.
+    score_buffer: Mutex<Vec<AtomicI64>>,
 }
 
 type Has = fn(&dyn Plugin) -> bool;
@@ -256,6 +259,7 @@ impl Framework {
             events,
             handle,
             parallelizer,
+            score_buffer: Mutex::new(Vec::new()),
         })
     }
 
@@ -617,12 +621,46 @@ impl Framework {
             .collect();
         let n = nodes.len();
         let k = active.len();
-        let mut totals: Vec<NodeScore> =
+        // One list of names for the whole run: each plugin's scores are written into it
+        // in turn (normalized in place), the weighted sums kept aside.
+        let mut scratch: Vec<NodeScore> =
             nodes.iter().map(|ni| NodeScore { name: ni.name_arc().clone(), score: 0 }).collect();
         if k == 0 || n == 0 {
-            return Ok(totals);
+            return Ok(scratch);
         }
-        let raw: Vec<AtomicI64> = (0..k * n).map(|_| AtomicI64::new(0)).collect();
+        let mut totals: Vec<i64> = vec![0; n];
+        // Every slot below k × n is written before it is read. The buffer goes back
+        // when this run ends (an overlapping run of another thread takes a fresh one).
+        let mut raw = std::mem::take(&mut *self.score_buffer.lock());
+        if raw.len() < k * n {
+            raw.resize_with(k * n, || AtomicI64::new(0));
+        }
+        let result =
+            self.score_into(state, pod, nodes, &active, &raw[..k * n], &mut scratch, &mut totals);
+        *self.score_buffer.lock() = raw;
+        result?;
+        for (s, total) in scratch.iter_mut().zip(totals) {
+            s.score = total;
+        }
+        Ok(scratch)
+    }
+
+    /// Runs `active` Score plugins into `raw` (plugin-major), then normalizes each
+    /// plugin's scores in `scratch`, checks their range and adds them, weighted, to
+    /// `totals`.
+    #[allow(clippy::too_many_arguments)]
+    fn score_into(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        nodes: &[Arc<NodeInfo>],
+        active: &[(&PluginEntry, &dyn super::interface::ScorePlugin)],
+        raw: &[AtomicI64],
+        scratch: &mut [NodeScore],
+        totals: &mut [i64],
+    ) -> Result<(), Status> {
+        let n = scratch.len();
+        let k = active.len();
         let failure: Mutex<Option<Status>> = Mutex::new(None);
         self.parallelizer.for_each_work(n, n * k, |i| {
             for (j, (e, p)) in active.iter().enumerate() {
@@ -647,13 +685,12 @@ impl Framework {
         if let Some(s) = failure.into_inner() {
             return Err(s);
         }
-        let mut scratch: Vec<NodeScore> = totals.clone();
         for (j, (e, p)) in active.iter().enumerate() {
             for (i, s) in scratch.iter_mut().enumerate() {
                 s.score = raw[j * n + i].load(Ordering::Relaxed);
             }
             if let Some(ext) = p.score_extensions() {
-                let s = ext.normalize_score(state, pod, &mut scratch);
+                let s = ext.normalize_score(state, pod, scratch);
                 if !s.is_success() {
                     return Err(Status::error(format!(
                         "running Normalize on Score plugin {:?}: {}",
@@ -671,10 +708,10 @@ impl Framework {
                     ))
                     .with_plugin(e.name.clone()));
                 }
-                totals[i].score += s.score * e.weight;
+                totals[i] += s.score * e.weight;
             }
         }
-        Ok(totals)
+        Ok(())
     }
 
     /// Runs Reserve plugins in order; stops at the first failure (the caller then

@@ -16,6 +16,8 @@ struct Fake {
     name: &'static str,
     filter_ok: bool,
     score: i64,
+    /// Score each node by the length of its name times `score` instead.
+    by_name: bool,
     normalize_to: Option<i64>,
     pre_filter: Option<(Option<PreFilterResult>, Status)>,
     filter_calls: AtomicUsize,
@@ -27,6 +29,7 @@ impl Fake {
             name,
             filter_ok: true,
             score: 0,
+            by_name: false,
             normalize_to: None,
             pre_filter: None,
             filter_calls: AtomicUsize::new(0),
@@ -84,7 +87,10 @@ impl FilterPlugin for Fake {
 }
 
 impl ScorePlugin for Fake {
-    fn score(&self, _: &CycleState, _: &PodInfo, _: &NodeInfo) -> Result<i64, Status> {
+    fn score(&self, _: &CycleState, _: &PodInfo, node: &NodeInfo) -> Result<i64, Status> {
+        if self.by_name {
+            return Ok(self.score * node.name().len() as i64);
+        }
         Ok(self.score)
     }
     fn score_extensions(&self) -> Option<&dyn ScoreExtensions> {
@@ -174,6 +180,37 @@ fn score_normalizes_checks_range_and_weights() {
     let err =
         fw.run_score_plugins(&CycleState::new(), &pod(), &[node("x")]).expect_err("out of range");
     assert!(err.message().contains("invalid score 101"), "{err:?}");
+}
+
+#[test]
+fn score_runs_of_different_sizes_do_not_see_each_others_scores() {
+    let mut a = Fake::new("A");
+    a.score = 1;
+    a.by_name = true;
+    let mut b = Fake::new("B");
+    b.score = 10;
+    b.by_name = true;
+    let mut profile = Profile::default();
+    profile.plugins.multi_point.enabled =
+        vec![PluginRef::weighted("A", 1), PluginRef::weighted("B", 2)];
+    let (fw, _) = build(vec![Fake::new("Sort"), a, b], profile).expect("builds");
+    let run = |state: &CycleState, names: &[&str]| -> Vec<(String, i64)> {
+        let nodes: Vec<Arc<NodeInfo>> = names.iter().map(|n| node(n)).collect();
+        let scores = fw.run_score_plugins(state, &pod(), &nodes).expect("scores");
+        scores.iter().map(|s| (s.name.to_string(), s.score)).collect()
+    };
+    let expect = |names: &[&str], per_char: i64| -> Vec<(String, i64)> {
+        names.iter().map(|n| (n.to_string(), per_char * n.len() as i64)).collect()
+    };
+    let all = CycleState::new();
+    for names in [&["aaaa", "b", "ccc"][..], &["dd"], &["e", "ffffff", "gg", "h"], &["ii"]] {
+        assert_eq!(run(&all, names), expect(names, 1 + 10 * 2));
+    }
+    // With one plugin skipped the layout of the raw scores changes.
+    let mut only_a = CycleState::new();
+    only_a.skip_score(Arc::from("B"));
+    assert_eq!(run(&only_a, &["jjj", "k"]), expect(&["jjj", "k"], 1));
+    assert_eq!(run(&all, &["l", "mm", "nnn"]), expect(&["l", "mm", "nnn"], 21));
 }
 
 #[test]

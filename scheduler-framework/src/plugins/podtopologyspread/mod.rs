@@ -306,6 +306,9 @@ struct FilterState {
     constraints: Vec<Constraint>,
     counts: Arc<DomainCounts>,
     min: Vec<i32>,
+    /// Per constraint, 1 when its selector matches the pod being scheduled (the same
+    /// for every node, so decided once).
+    self_match: Vec<i32>,
 }
 
 impl FilterState {
@@ -364,7 +367,12 @@ impl PreFilterPlugin for PodTopologySpread {
         let counts = self
             .domains
             .total(&key, snapshot, |node| domains_on(node, pod, &constraints, &affinity));
-        let mut st = FilterState { min: vec![0; constraints.len()], constraints, counts };
+        let self_match = constraints
+            .iter()
+            .map(|c| i32::from(c.selector.matches(&pod.pod.metadata.labels)))
+            .collect();
+        let mut st =
+            FilterState { min: vec![0; constraints.len()], constraints, counts, self_match };
         st.recompute_min();
         state.write(st);
         (None, Status::success())
@@ -403,7 +411,7 @@ impl PreFilterExtensions for PodTopologySpread {
 }
 
 impl FilterPlugin for PodTopologySpread {
-    fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, state: &CycleState, _: &PodInfo, node: &NodeInfo) -> Status {
         let Some(st) = state.read::<FilterState>() else {
             return Status::error("PodTopologySpread: no PreFilter state");
         };
@@ -411,9 +419,8 @@ impl FilterPlugin for PodTopologySpread {
             let Some(v) = node.labels().get(&c.topology_key) else {
                 return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
             };
-            let self_match = i32::from(c.selector.matches(&pod.pod.metadata.labels));
             let matched = st.counts.get(i, v).unwrap_or(0);
-            if matched + self_match - st.min[i] > c.max_skew {
+            if matched + st.self_match[i] - st.min[i] > c.max_skew {
                 return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
             }
         }
