@@ -218,7 +218,10 @@ impl<K: Resource> Store<K> {
     }
 
     /// Replaces the whole content with `objects` (a relist); returns what changed as
-    /// [`Change`]s. An object whose resourceVersion is unchanged is not reported.
+    /// [`Change`]s: additions and updates first, then deletions, as client-go's DeltaFIFO
+    /// delivers a relist — so a handler counting live objects never sees the ones that
+    /// replaced the deleted ones missing at once. An object whose resourceVersion is
+    /// unchanged is not reported.
     pub fn replace(&self, objects: Vec<Arc<K>>) -> Vec<Change<K>> {
         let mut inner = self.inner.write();
         let mut fresh: HashMap<ObjectKey, Arc<K>> = HashMap::with_capacity(objects.len());
@@ -228,12 +231,6 @@ impl<K: Resource> Store<K> {
         let mut changes = Vec::new();
         let gone: Vec<ObjectKey> =
             inner.objects.keys().filter(|k| !fresh.contains_key(*k)).cloned().collect();
-        for key in gone {
-            if let Some(old) = inner.objects.remove(&key) {
-                inner.unindex(&key, &old);
-                changes.push(Change::Deleted(old));
-            }
-        }
         for (key, obj) in fresh {
             match inner.objects.insert(key.clone(), obj.clone()) {
                 Some(old) => {
@@ -247,6 +244,12 @@ impl<K: Resource> Store<K> {
                     inner.index(&key, &obj);
                     changes.push(Change::Added(obj));
                 }
+            }
+        }
+        for key in gone {
+            if let Some(old) = inner.objects.remove(&key) {
+                inner.unindex(&key, &old);
+                changes.push(Change::Deleted(old));
             }
         }
         changes
@@ -339,6 +342,8 @@ mod tests {
                 }
             })
             .collect();
+        // Deletions come last, so a handler never sees the replacements missing.
+        assert_eq!(kinds.last().map(String::as_str), Some("delete gone"), "{kinds:?}");
         kinds.sort();
         assert_eq!(kinds, vec!["add new", "delete gone", "update changed"]);
         assert_eq!(store.len(), 3);
