@@ -13,6 +13,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use parking_lot::Mutex;
+use serde::de::IgnoredAny;
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -130,6 +131,27 @@ impl Recorder {
         regarding: &ObjectReference,
         info: EventInfo,
     ) -> Result<Event, EventError> {
+        Ok(self.write(regarding, info, true).await?.unwrap_or_default())
+    }
+
+    /// Records `info` about `regarding` as [`publish`](Self::publish) does, without
+    /// decoding the Event the API server answers with (for callers that do not read it:
+    /// a busy controller records an Event per object it handles).
+    pub async fn record(
+        &self,
+        regarding: &ObjectReference,
+        info: EventInfo,
+    ) -> Result<(), EventError> {
+        self.write(regarding, info, false).await.map(|_| ())
+    }
+
+    /// Creates the Event or updates its series; decodes the answer when `decode` asks.
+    async fn write(
+        &self,
+        regarding: &ObjectReference,
+        info: EventInfo,
+        decode: bool,
+    ) -> Result<Option<Event>, EventError> {
         let object_name = regarding.name.clone().ok_or(EventError::Unnamed)?;
         let key = SeriesKey {
             regarding: [
@@ -161,9 +183,19 @@ impl Recorder {
             }
         };
         if let Some((namespace, name, count)) = existing {
-            let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
             let patch = json!({"series": {"count": count, "lastObservedTime": now()}});
-            match api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+            let params = PatchParams::default();
+            let written = if decode {
+                let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
+                api.patch(&name, &params, &Patch::Merge(&patch)).await.map(Some)
+            } else {
+                let url = <Event as kube::Resource>::url_path(&(), Some(&namespace));
+                let request = kube::core::Request::new(url)
+                    .patch(&name, &params, &Patch::Merge(&patch))
+                    .map_err(kube::Error::BuildRequest)?;
+                self.client.request::<IgnoredAny>(request).await.map(|_| None)
+            };
+            match written {
                 Ok(event) => return Ok(event),
                 // The Event expired (events have a TTL): start a new one.
                 Err(kube::Error::Api(s)) if s.code == 404 => {}
@@ -176,9 +208,10 @@ impl Recorder {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "default".into());
         let stamp = Timestamp::now();
+        let name = format!("{object_name}.{:x}", stamp.as_nanosecond());
         let event = Event {
             metadata: ObjectMeta {
-                name: Some(format!("{object_name}.{:x}", stamp.as_nanosecond())),
+                name: Some(name.clone()),
                 namespace: Some(namespace.clone()),
                 ..Default::default()
             },
@@ -192,9 +225,20 @@ impl Recorder {
             reporting_instance: Some(self.reporting_instance.clone()),
             ..Default::default()
         };
-        let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
-        let created = api.create(&PostParams::default(), &event).await?;
-        let name = created.metadata.name.clone().unwrap_or_default();
+        let (created, name) = if decode {
+            let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
+            let created = api.create(&PostParams::default(), &event).await?;
+            let name = created.metadata.name.clone().unwrap_or_default();
+            (Some(created), name)
+        } else {
+            let url = <Event as kube::Resource>::url_path(&(), Some(&namespace));
+            let body = serde_json::to_vec(&event).map_err(kube::Error::SerdeError)?;
+            let request = kube::core::Request::new(url)
+                .create(&PostParams::default(), body)
+                .map_err(kube::Error::BuildRequest)?;
+            self.client.request::<IgnoredAny>(request).await?;
+            (None, name)
+        };
         self.series
             .lock()
             .entries

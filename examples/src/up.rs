@@ -4,7 +4,9 @@
 //! built-in controllers, elected on the `kube-system/kube-controller-manager` Lease), the
 //! scheduler (elected on `kube-system/kube-scheduler`) and N simulated nodes, each on its
 //! own in-process client with its own identity; the store is compacted every 5 minutes,
-//! as kube-apiserver does.
+//! as kube-apiserver does. The components' informers share the objects they decode
+//! through one [`ObjectPool`]: a pod version is held once in the process, not once per
+//! component.
 
 use std::io;
 use std::net::SocketAddr;
@@ -15,6 +17,7 @@ use std::time::Duration;
 use capstan_apiserver_core::serve::{self, Acceptor, PlainTcp};
 use capstan_apiserver_core::server::{ApiServer, ServerError};
 use capstan_controller_runtime::controller::ControllerError;
+use capstan_controller_runtime::informer::{ObjectPool, ReflectorConfig, SharedInformerFactory};
 use capstan_controller_runtime::manager::ManagerError;
 use capstan_controller_runtime::manager::leader_election::LeaderElectionConfig;
 use capstan_controller_runtime::{Manager, Shutdown, controllers};
@@ -196,6 +199,7 @@ struct ControllerManagerConfig {
     clients: Clients,
     ca_bundle: Option<Arc<str>>,
     identity: String,
+    pool: Option<ObjectPool>,
 }
 
 /// Builds the controller manager with every built-in controller on an in-process client
@@ -207,11 +211,12 @@ async fn run_controller_manager(
     config: ControllerManagerConfig,
     shutdown: Shutdown,
 ) -> Result<(), UpError> {
-    let ControllerManagerConfig { clients, ca_bundle, identity } = config;
+    let ControllerManagerConfig { clients, ca_bundle, identity, pool } = config;
     let client = clients.client(Identity::ControllerManager, "default");
     let (namespace, name) = CONTROLLER_MANAGER_LEASE;
     let mut builder = Manager::builder(client)
-        .leader_election(LeaderElectionConfig::new(namespace, name, &identity));
+        .leader_election(LeaderElectionConfig::new(namespace, name, &identity))
+        .reflector_config(reflector_config(pool.as_ref()));
     if clients.secure() {
         builder = builder.controller_clients(Arc::new(move |credentials: &str| {
             clients.client(Identity::Controller(credentials), "default")
@@ -237,19 +242,38 @@ fn start_controller_manager(config: ControllerManagerConfig) -> Component<UpErro
     Component { shutdown, task }
 }
 
+/// How the controller manager's and the scheduler's informers list and watch: without
+/// `managedFields` (as kube-controller-manager and kube-scheduler), sharing decoded
+/// objects through `pool` when given.
+fn reflector_config(pool: Option<&ObjectPool>) -> ReflectorConfig {
+    let config = ReflectorConfig::default().stripping_managed_fields();
+    match pool {
+        Some(pool) => config.sharing_objects(pool),
+        None => config,
+    }
+}
+
 /// Starts the default scheduler on an in-process client of `api` (as
 /// `system:kube-scheduler` when `secure`), elected on the `kube-system/kube-scheduler`
-/// Lease, restarted when it loses it.
-fn start_scheduler(clients: &Clients, identity: &str) -> Component<UpError> {
+/// Lease, restarted when it loses it; its informers share objects through `pool`.
+fn start_scheduler(
+    clients: &Clients,
+    identity: &str,
+    pool: Option<&ObjectPool>,
+) -> Component<UpError> {
     let shutdown = Shutdown::new();
     let (clients, identity) = (clients.clone(), identity.to_owned());
+    let config = reflector_config(pool);
     let lost = |e: &UpError| matches!(e, UpError::Scheduler(RunnerError::LeadershipLost));
     let task = supervise("scheduler", shutdown.clone(), lost, move |stop| {
         let client = clients.client(Identity::Scheduler, "default");
         let identity = identity.clone();
+        let factory = SharedInformerFactory::with_config(client.clone(), config.clone());
         async move {
-            let runner =
-                SchedulerRunner::builder(client).leader_election(Some(&identity)).build()?;
+            let runner = SchedulerRunner::builder(client)
+                .leader_election(Some(&identity))
+                .informer_factory(factory)
+                .build()?;
             Ok(runner.run(stop).await?)
         }
     });
@@ -281,6 +305,7 @@ pub struct Cluster {
     scheduler: Component<UpError>,
     nodes: Option<SimCluster>,
     compactor: (Shutdown, JoinHandle<()>),
+    pool: Option<ObjectPool>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -302,7 +327,20 @@ impl Cluster {
     /// [`UpOptions::plain_http`] it serves plain HTTP without any of the security. When
     /// this returns the server answers requests (and `/readyz`); the controllers start
     /// acting once their caches have synced.
+    ///
+    /// The components' informers share decoded objects through a new [`ObjectPool`]
+    /// ([`Cluster::start_sharing`] chooses).
     pub async fn start(options: &UpOptions) -> Result<Cluster, UpError> {
+        Cluster::start_sharing(options, Some(ObjectPool::new())).await
+    }
+
+    /// [`Cluster::start`] with the informers of the controller manager, the scheduler and
+    /// the nodes sharing decoded objects through `pool`, or, with `None`, each keeping its
+    /// own copies (what a cluster of separate processes does).
+    pub async fn start_sharing(
+        options: &UpOptions,
+        pool: Option<ObjectPool>,
+    ) -> Result<Cluster, UpError> {
         std::fs::create_dir_all(&options.data_dir)
             .map_err(|source| UpError::DataDir { path: options.data_dir.clone(), source })?;
         let store = options
@@ -379,14 +417,18 @@ impl Cluster {
             clients: clients.clone(),
             ca_bundle: security.as_ref().map(|s| Arc::from(s.ca_pem())),
             identity: identity.clone(),
+            pool: pool.clone(),
         });
-        let scheduler = start_scheduler(&clients, &identity);
+        let scheduler = start_scheduler(&clients, &identity, pool.as_ref());
         let nodes = if options.nodes == 0 {
             None
         } else {
             let client = clients.client(Identity::Admin, "default");
             let root = options.data_dir.join("nodes");
             let mut nodes = SimCluster::builder(client, root, options.nodes).registry(registry);
+            if let Some(pool) = &pool {
+                nodes = nodes.object_pool(pool.clone());
+            }
             if clients.secure() {
                 let clients = clients.clone();
                 nodes = nodes.node_clients(Arc::new(move |node: &str| {
@@ -409,7 +451,13 @@ impl Cluster {
             scheduler,
             nodes,
             compactor,
+            pool,
         })
+    }
+
+    /// The pool the components' informers share decoded objects through, if any.
+    pub fn object_pool(&self) -> Option<&ObjectPool> {
+        self.pool.as_ref()
     }
 
     /// The address the API server listens on.

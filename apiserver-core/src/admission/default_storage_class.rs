@@ -49,6 +49,11 @@ impl MutatingAdmission for DefaultStorageClass {
         "DefaultStorageClass"
     }
 
+    /// PersistentVolumeClaim creates only.
+    fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+        attrs.operation == Operation::Create && is_core(attrs, "persistentvolumeclaims")
+    }
+
     async fn admit(
         &self,
         attrs: &AdmissionAttributes<'_>,

@@ -191,6 +191,11 @@ impl MutatingAdmission for LimitRanger {
         "LimitRanger"
     }
 
+    /// Pod creates only.
+    fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+        attrs.operation == Operation::Create && is_core(attrs, "pods")
+    }
+
     async fn admit(
         &self,
         attrs: &AdmissionAttributes<'_>,
@@ -213,6 +218,11 @@ impl MutatingAdmission for LimitRanger {
 impl ValidatingAdmission for LimitRanger {
     fn name(&self) -> &str {
         "LimitRanger"
+    }
+
+    /// Pod creates only.
+    fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+        attrs.operation == Operation::Create && is_core(attrs, "pods")
     }
 
     async fn validate(

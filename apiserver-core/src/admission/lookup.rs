@@ -6,8 +6,9 @@
 //! means an unchanged list), so a create that looks for quotas, limit ranges, policies or
 //! webhooks neither lists nor parses anything when those did not change.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+
+use foldhash::HashMap;
 
 use parking_lot::Mutex;
 
@@ -86,7 +87,7 @@ impl Caches {
     /// Takes the watch caches of every served resource from `server` (the first call
     /// wins).
     pub fn attach(&self, server: &ApiServer) {
-        let mut caches: HashMap<String, HashMap<String, Arc<WatchCache>>> = HashMap::new();
+        let mut caches: HashMap<String, HashMap<String, Arc<WatchCache>>> = HashMap::default();
         for info in capstan_api_types::catalogue::all() {
             let gvr = info.gvr();
             if let Some(cache) = server.watch_cache(&gvr) {
@@ -127,7 +128,7 @@ impl Caches {
     pub fn get(&self, group: &str, plural: &str, namespace: &str, name: &str) -> Option<Value> {
         let key = self.key(group, plural, namespace, name)?;
         let cached = self.cache(group, plural)?.get(&key)?;
-        serde_json::from_slice(&cached.json).ok()
+        cached.json.to_value().ok()
     }
 
     /// One object from the cache, or from the store when the cache has not seen it yet
@@ -173,9 +174,7 @@ impl Caches {
         let parsed: Arc<Vec<Value>> = if page.items.is_empty() {
             empty()
         } else {
-            Arc::new(
-                page.items.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect(),
-            )
+            Arc::new(page.items.iter().filter_map(|o| o.json.to_value().ok()).collect())
         };
         self.parsed.lock().insert(group, plural, all_or_one, (seen, parsed.clone(), page.revision));
         (parsed, page.revision)

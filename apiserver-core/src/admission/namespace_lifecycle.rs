@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::util::forbidden;
+use super::util::{forbidden, is_core};
 use crate::server::admission::{AdmissionAttributes, Operation, ValidatingAdmission};
 use crate::status::ApiError;
 
@@ -18,6 +18,11 @@ pub struct NamespaceLifecycle;
 impl ValidatingAdmission for NamespaceLifecycle {
     fn name(&self) -> &str {
         "NamespaceLifecycle"
+    }
+
+    /// Deletes of namespaces only.
+    fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+        attrs.operation == Operation::Delete && is_core(attrs, "namespaces")
     }
 
     async fn validate(

@@ -29,6 +29,11 @@ impl ValidatingAdmission for NodeRestriction {
         "NodeRestriction"
     }
 
+    /// Core resources written by nodes only.
+    fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+        attrs.info.api_group.is_empty() && node_name(attrs.user).is_some()
+    }
+
     async fn validate(
         &self,
         attrs: &AdmissionAttributes<'_>,

@@ -287,6 +287,11 @@ impl ValidatingAdmission for ResourceQuotaAdmission {
         "ResourceQuota"
     }
 
+    /// Creates of objects (not subresources) only.
+    fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+        attrs.operation == Operation::Create && attrs.info.subresource.is_empty()
+    }
+
     async fn validate(
         &self,
         attrs: &AdmissionAttributes<'_>,

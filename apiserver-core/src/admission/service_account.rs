@@ -92,6 +92,11 @@ impl MutatingAdmission for ServiceAccountAdmission {
         "ServiceAccount"
     }
 
+    /// Pod creates only.
+    fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+        attrs.operation == Operation::Create && is_core(attrs, "pods")
+    }
+
     async fn admit(
         &self,
         attrs: &AdmissionAttributes<'_>,

@@ -37,12 +37,26 @@ impl UnionAuthorizer {
 impl Authorizer for UnionAuthorizer {
     async fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
         for authorizer in &self.authorizers {
-            match authorizer.authorize(user, info).await {
-                Decision::NoOpinion => {}
-                decided => return decided,
+            let decision = match authorizer.decide_now(user, info) {
+                Some(decision) => decision,
+                None => authorizer.authorize(user, info).await,
+            };
+            if decision != Decision::NoOpinion {
+                return decision;
             }
         }
         Decision::NoOpinion
+    }
+
+    /// Decided now when every authorizer asked before one with an opinion decides now.
+    fn decide_now(&self, user: &UserInfo, info: &RequestInfo) -> Option<Decision> {
+        for authorizer in &self.authorizers {
+            match authorizer.decide_now(user, info)? {
+                Decision::NoOpinion => {}
+                decided => return Some(decided),
+            }
+        }
+        Some(Decision::NoOpinion)
     }
 
     fn rules_for(&self, user: &UserInfo, namespace: &str) -> Option<SubjectRules> {
@@ -98,11 +112,54 @@ impl Authorizer for PrivilegedGroups {
         if self.privileged(user) { Decision::Allow } else { Decision::NoOpinion }
     }
 
+    fn decide_now(&self, user: &UserInfo, _info: &RequestInfo) -> Option<Decision> {
+        Some(if self.privileged(user) { Decision::Allow } else { Decision::NoOpinion })
+    }
+
     fn rules_for(&self, user: &UserInfo, namespace: &str) -> Option<SubjectRules> {
         if self.privileged(user) {
             AlwaysAllow.rules_for(user, namespace)
         } else {
             Some(SubjectRules::default())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Query;
+
+    /// Allows users named `waited`, only by awaiting (no `decide_now`).
+    struct Awaited;
+
+    #[async_trait]
+    impl Authorizer for Awaited {
+        async fn authorize(&self, user: &UserInfo, _info: &RequestInfo) -> Decision {
+            if user.name == "waited" { Decision::Allow } else { Decision::NoOpinion }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_union_decides_now_only_up_to_an_authorizer_that_must_be_awaited() {
+        let info = RequestInfo::parse(&http::Method::GET, "/api/v1/pods", &Query::default())
+            .expect("a resource path");
+        let union = UnionAuthorizer::new()
+            .with(Arc::new(PrivilegedGroups::masters()))
+            .with(Arc::new(Awaited));
+        let admin = UserInfo::new("admin", ["system:masters"]);
+        let waited = UserInfo::new("waited", Vec::<String>::new());
+        let nobody = UserInfo::new("nobody", Vec::<String>::new());
+        // Decided before the awaited authorizer: now, and the same when awaited.
+        assert_eq!(union.decide_now(&admin, &info), Some(Decision::Allow));
+        assert_eq!(union.authorize(&admin, &info).await, Decision::Allow);
+        // Past it: not now, but awaiting asks it.
+        for (user, decision) in [(&waited, Decision::Allow), (&nobody, Decision::NoOpinion)] {
+            assert_eq!(union.decide_now(user, &info), None);
+            assert_eq!(union.authorize(user, &info).await, decision);
+        }
+        // Without it, everything is decided now.
+        let quick = UnionAuthorizer::new().with(Arc::new(PrivilegedGroups::masters()));
+        assert_eq!(quick.decide_now(&nobody, &info), Some(Decision::NoOpinion));
     }
 }

@@ -55,7 +55,7 @@ impl ObjectLookup {
         if let Some(cache) = self.cache(group, version, plural)
             && let Some(object) = cache.get(&key)
         {
-            return serde_json::from_slice(&object.json).ok();
+            return object.json.to_value().ok();
         }
         let kv = self.store.get(&key, 0).await.ok()?.kv?;
         decode_stored(&kv).ok()

@@ -252,6 +252,12 @@ impl Authorizer for NodeAuthorizer {
         second
     }
 
+    /// No opinion on anyone but nodes, at once; a node's requests are decided by
+    /// [`Authorizer::authorize`] (which may wait for the graph).
+    fn decide_now(&self, user: &UserInfo, _info: &RequestInfo) -> Option<Decision> {
+        node_name(user).is_none().then_some(Decision::NoOpinion)
+    }
+
     fn rules_for(&self, user: &UserInfo, _namespace: &str) -> Option<SubjectRules> {
         // A node's permissions depend on the objects of each request: not enumerable.
         if node_name(user).is_some() { None } else { Some(SubjectRules::default()) }
@@ -329,7 +335,8 @@ fn apply(graph: &mut Graph, object: &CachedObject, deleted: bool) {
         graph.remove(&key);
         return;
     }
-    match serde_json::from_slice::<Value>(&object.json) {
+    // The references only: the bytes as stored (no resourceVersion), without a copy.
+    match serde_json::from_slice::<Value>(object.json.without_resource_version()) {
         Ok(pod) => graph.upsert(key, pod_refs(&pod)),
         Err(_) => graph.remove(&key),
     }
@@ -415,6 +422,11 @@ mod tests {
         };
         let secret = info("GET", "/api/v1/namespaces/ns/secrets/s1");
         assert_eq!(authz.authorize(&n1, &secret).await, Decision::Allow);
+        // Nodes are decided by awaiting; anyone else has no opinion at once.
+        assert_eq!(authz.decide_now(&n1, &secret), None);
+        let someone = UserInfo::new("someone", Vec::<String>::new());
+        assert_eq!(authz.decide_now(&someone, &secret), Some(Decision::NoOpinion));
+        assert_eq!(authz.authorize(&someone, &secret).await, Decision::NoOpinion);
         let watch_one = RequestInfo::parse(
             &http::Method::GET,
             "/api/v1/namespaces/ns/secrets",

@@ -39,15 +39,29 @@ pub enum TlsError {
     Verifier(#[from] rustls::server::VerifierBuilderError),
 }
 
-/// The certificate chain a client presented (end entity first), in the extensions of
-/// every request on its connection. Not verified yet: the x509 authenticator does that.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientCertificates(pub Arc<Vec<CertificateDer<'static>>>);
+/// The certificate chain a client presented (end entity first) and its connection's
+/// [`ConnectionVerdict`], in the extensions of every request on the connection (one
+/// extension, cloned per request as two `Arc`s). Not verified yet: the x509
+/// authenticator does that.
+#[derive(Debug, Clone)]
+pub struct ClientCertificates {
+    /// The chain, end entity first.
+    pub chain: Arc<Vec<CertificateDer<'static>>>,
+    /// The connection's verdict slot (a connection's client certificate cannot change).
+    pub verdict: ConnectionVerdict,
+}
+
+impl ClientCertificates {
+    /// A chain on a new connection (no verdict yet).
+    pub fn new(chain: Vec<CertificateDer<'static>>) -> Self {
+        ClientCertificates { chain: Arc::new(chain), verdict: ConnectionVerdict::default() }
+    }
+}
 
 /// What an authenticator concluded about a connection's [`ClientCertificates`]: one slot
-/// per connection, in the extensions of each of its requests next to the chain (a
-/// connection's client certificate cannot change), so the x509 authenticator verifies a
-/// connection's chain once instead of hashing it on every request.
+/// per connection, shared by each of its requests (a connection's client certificate
+/// cannot change), so the x509 authenticator verifies a connection's chain once instead
+/// of hashing it on every request.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionVerdict(Arc<parking_lot::Mutex<Option<Verdict>>>);
 
@@ -81,9 +95,20 @@ impl ConnectionVerdict {
     }
 }
 
-/// The crypto provider every Capstan TLS configuration uses (ring).
+/// The crypto provider every Capstan TLS configuration uses (ring), with AES-128-GCM
+/// preferred over AES-256-GCM, as Go's TLS stack (and so kube-apiserver and kubectl)
+/// prefers it on machines with AES instructions: each small record costs less.
 pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::crypto::ring::cipher_suite as suite;
+    let mut provider = rustls::crypto::ring::default_provider();
+    let rank = |s: &rustls::SupportedCipherSuite| {
+        let preferred =
+            [suite::TLS13_AES_128_GCM_SHA256.suite(), suite::TLS13_AES_256_GCM_SHA384.suite()];
+        preferred.iter().position(|p| *p == s.suite()).unwrap_or(preferred.len())
+    };
+    // Stable: the other suites keep ring's order after the two named ones.
+    provider.cipher_suites.sort_by_key(rank);
+    Arc::new(provider)
 }
 
 /// A root store holding the certificates of a PEM bundle.
@@ -216,6 +241,7 @@ impl TlsAcceptor {
 
 impl Acceptor for TlsAcceptor {
     type Stream = TlsStream<TcpStream>;
+    type Connection = ClientCertificates;
 
     async fn accept(&self, stream: TcpStream) -> io::Result<Self::Stream> {
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(stream)).await {
@@ -224,15 +250,27 @@ impl Acceptor for TlsAcceptor {
         }
     }
 
-    fn connection_extensions(&self, stream: &Self::Stream) -> http::Extensions {
-        let mut extensions = http::Extensions::new();
-        if let Some(certs) = stream.get_ref().1.peer_certificates()
-            && !certs.is_empty()
-        {
-            let owned = certs.iter().map(|c| c.clone().into_owned()).collect();
-            extensions.insert(ClientCertificates(Arc::new(owned)));
-            extensions.insert(ConnectionVerdict::default());
-        }
-        extensions
+    fn connection(&self, stream: &Self::Stream) -> Option<ClientCertificates> {
+        let certs = stream.get_ref().1.peer_certificates().filter(|c| !c.is_empty())?;
+        Some(ClientCertificates::new(certs.iter().map(|c| c.clone().into_owned()).collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aes_128_gcm_is_preferred_and_no_suite_is_lost() {
+        let ours = crypto_provider();
+        let ring = rustls::crypto::ring::default_provider();
+        assert_eq!(ours.cipher_suites[0].suite(), rustls::CipherSuite::TLS13_AES_128_GCM_SHA256);
+        assert_eq!(ours.cipher_suites[1].suite(), rustls::CipherSuite::TLS13_AES_256_GCM_SHA384);
+        let names = |suites: &[rustls::SupportedCipherSuite]| {
+            let mut v: Vec<_> = suites.iter().map(|s| format!("{:?}", s.suite())).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(&ours.cipher_suites), names(&ring.cipher_suites));
     }
 }

@@ -21,11 +21,14 @@ pub trait Acceptor: Send + Sync + 'static {
     /// connection and is logged; the server keeps accepting others.
     fn accept(&self, stream: TcpStream) -> impl Future<Output = io::Result<Self::Stream>> + Send;
 
-    /// Values every request of the connection carries in its extensions (an HTTPS
-    /// acceptor puts the client's certificates there); none by default.
-    fn connection_extensions(&self, _stream: &Self::Stream) -> http::Extensions {
-        http::Extensions::new()
-    }
+    /// What every request of a connection carries in its extensions, besides the
+    /// [`super::ConnectionInfo`] (an HTTPS acceptor: the client's certificates).
+    /// [`std::convert::Infallible`] when there is nothing.
+    type Connection: Clone + Send + Sync + 'static;
+
+    /// The value each request of the connection carries (cloned into every request's
+    /// extensions: keep it one cheap clone, such as an `Arc`), or `None`.
+    fn connection(&self, stream: &Self::Stream) -> Option<Self::Connection>;
 }
 
 /// Plain, unencrypted HTTP: the TCP connection is the stream.
@@ -34,8 +37,13 @@ pub struct PlainTcp;
 
 impl Acceptor for PlainTcp {
     type Stream = TcpStream;
+    type Connection = std::convert::Infallible;
 
     async fn accept(&self, stream: TcpStream) -> io::Result<TcpStream> {
         Ok(stream)
+    }
+
+    fn connection(&self, _stream: &TcpStream) -> Option<std::convert::Infallible> {
+        None
     }
 }

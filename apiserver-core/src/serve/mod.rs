@@ -5,7 +5,7 @@
 //! `security::tls::TlsAcceptor` for HTTPS), and serves the service on it with hyper's
 //! automatic HTTP/1.1 + HTTP/2 server (HTTP/2 with prior knowledge or over TLS ALPN).
 //! Each request carries a [`ConnectionInfo`] extension with the connection's addresses,
-//! and whatever [`Acceptor::connection_extensions`] gives (the TLS client certificates).
+//! and whatever [`Acceptor::connection`] gives (the TLS client certificates).
 //!
 //! When the shutdown future completes the listener is closed, every connection is told
 //! to finish (idle HTTP/1.1 keep-alive connections close at once, HTTP/2 connections get
@@ -158,10 +158,13 @@ where
                             return;
                         }
                     };
-                    let extensions = acceptor.connection_extensions(&stream);
+                    let carried = acceptor.connection(&stream);
                     let service = service.map_request(move |mut req: Request<Incoming>| {
-                        req.extensions_mut().extend(extensions.clone());
-                        req.extensions_mut().insert(info);
+                        let extensions = req.extensions_mut();
+                        if let Some(carried) = &carried {
+                            extensions.insert(carried.clone());
+                        }
+                        extensions.insert(info);
                         req
                     });
                     let connection = builder.serve_connection_with_upgrades(

@@ -104,6 +104,12 @@ pub struct AdmissionAttributes<'a> {
 pub trait MutatingAdmission: Send + Sync {
     /// The plugin's name (for errors and logs).
     fn name(&self) -> &str;
+    /// Whether the plugin has anything to do for a request like this one (Kubernetes'
+    /// `Handles`): the chain calls [`MutatingAdmission::admit`] only when it does, so a
+    /// plugin for pods costs other requests nothing. Every request by default.
+    fn handles(&self, _attrs: &AdmissionAttributes<'_>) -> bool {
+        true
+    }
     /// Admits (and possibly changes) `object`; an error refuses the request.
     async fn admit(
         &self,
@@ -117,6 +123,12 @@ pub trait MutatingAdmission: Send + Sync {
 pub trait ValidatingAdmission: Send + Sync {
     /// The plugin's name (for errors and logs).
     fn name(&self) -> &str;
+    /// Whether the plugin has anything to do for a request like this one: the chain
+    /// calls [`ValidatingAdmission::validate`] only when it does. Every request by
+    /// default.
+    fn handles(&self, _attrs: &AdmissionAttributes<'_>) -> bool {
+        true
+    }
     /// Accepts or refuses `object`.
     async fn validate(
         &self,
@@ -181,27 +193,102 @@ impl AdmissionChain {
         self.mutating.is_empty() && self.validating.is_empty()
     }
 
-    /// Runs every mutating plugin over `object`.
+    /// Runs every mutating plugin that [handles](MutatingAdmission::handles) the request
+    /// over `object`.
     pub async fn admit(
         &self,
         attrs: &AdmissionAttributes<'_>,
         object: &mut Value,
     ) -> Result<(), ApiError> {
-        for plugin in &self.mutating {
+        for plugin in self.mutating.iter().filter(|p| p.handles(attrs)) {
             plugin.admit(attrs, object).await?;
         }
         Ok(())
     }
 
-    /// Runs every validating plugin over `object`.
+    /// Runs every validating plugin that [handles](ValidatingAdmission::handles) the
+    /// request over `object`.
     pub async fn validate(
         &self,
         attrs: &AdmissionAttributes<'_>,
         object: &Value,
     ) -> Result<(), ApiError> {
-        for plugin in &self.validating {
+        for plugin in self.validating.iter().filter(|p| p.handles(attrs)) {
             plugin.validate(attrs, object).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::request::Query;
+
+    /// Counts its calls; handles pods only.
+    #[derive(Default)]
+    struct PodsOnly {
+        calls: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl MutatingAdmission for PodsOnly {
+        fn name(&self) -> &str {
+            "PodsOnly"
+        }
+
+        fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+            attrs.info.resource == "pods"
+        }
+
+        async fn admit(&self, _: &AdmissionAttributes<'_>, _: &mut Value) -> Result<(), ApiError> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl ValidatingAdmission for PodsOnly {
+        fn name(&self) -> &str {
+            "PodsOnly"
+        }
+
+        fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+            attrs.info.resource == "pods"
+        }
+
+        async fn validate(&self, _: &AdmissionAttributes<'_>, _: &Value) -> Result<(), ApiError> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_chain_calls_only_plugins_that_handle_the_request() {
+        let plugin = Arc::new(PodsOnly::default());
+        let chain =
+            AdmissionChain::new().with_mutating(plugin.clone()).with_validating(plugin.clone());
+        let user = UserInfo::new("someone", Vec::<String>::new());
+        let kind = GroupVersionKind::new("", "v1", "ConfigMap");
+        for (path, calls) in
+            [("/api/v1/namespaces/a/configmaps", 0), ("/api/v1/namespaces/a/pods", 2)]
+        {
+            let info = RequestInfo::parse(&http::Method::POST, path, &Query::default())
+                .expect("a resource path");
+            let attrs = AdmissionAttributes {
+                operation: Operation::Create,
+                info: &info,
+                user: &user,
+                kind: &kind,
+                old_object: None,
+                dry_run: false,
+            };
+            let mut object = Value::Null;
+            chain.admit(&attrs, &mut object).await.expect("admitted");
+            chain.validate(&attrs, &object).await.expect("valid");
+            assert_eq!(plugin.calls.load(Ordering::Relaxed), calls, "{path}");
+        }
     }
 }

@@ -140,12 +140,16 @@ pub fn set_resource_version(obj: &mut Value, revision: i64) {
     strategy::set_path(obj, &["metadata", "resourceVersion"], Value::String(revision.to_string()));
 }
 
-/// Encodes an object for the store, removing its `metadata.resourceVersion`.
+/// Encodes an object for the store, removing its `metadata.resourceVersion`. The bytes
+/// own no spare capacity (the store, the watch cache and watch events keep this very
+/// allocation for as long as the version lives).
 pub fn encode_for_store(obj: &mut Value) -> Result<Bytes, ApiError> {
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("resourceVersion");
     }
-    serde_json::to_vec(obj).map(Bytes::from).map_err(ApiError::internal)
+    let mut bytes = serde_json::to_vec(obj).map_err(ApiError::internal)?;
+    bytes.shrink_to_fit();
+    Ok(Bytes::from(bytes))
 }
 
 /// The stored JSON of an object with `"resourceVersion":"<revision>"` spliced into its

@@ -7,16 +7,19 @@ use serde_json::Value;
 
 use super::CacheResource;
 
+mod json;
 mod prune;
 mod scan;
+
+pub use json::CachedJson;
 
 pub(crate) use scan::splice_resource_version;
 
 /// One object as the cache holds it, immutable and shared (`Arc`) by the index, the event
 /// window and every watcher.
 ///
-/// Built once per change: `metadata.resourceVersion` is spliced into the stored JSON and
-/// the labels and selectable fields
+/// Built once per change: the stored JSON is kept as the store's bytes with where
+/// `metadata.resourceVersion` goes ([`CachedJson`]), and the labels and selectable fields
 /// ([`capstan_api_types::fields::field_set`]) extracted, so that lists and watches filter
 /// without parsing anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +32,9 @@ pub struct CachedObject {
     pub name: String,
     /// The mod revision, which is `metadata.resourceVersion`.
     pub revision: i64,
-    /// The object's JSON with `metadata.resourceVersion` set.
-    pub json: Bytes,
+    /// The object's JSON with `metadata.resourceVersion` set (kept as the stored bytes,
+    /// shared with the store, when they could be read without a full parse).
+    pub json: CachedJson,
     /// `metadata.labels`.
     pub labels: BTreeMap<String, String>,
     /// The selectable fields of the object's resource, by field path.
@@ -61,13 +65,14 @@ impl CachedObject {
     /// Decodes a stored value (JSON without `metadata.resourceVersion`) written at `revision`.
     ///
     /// The fast path parses only what the name, namespace, labels and selectable fields need
-    /// (skipping everything else without allocating) and splices
-    /// `"resourceVersion":"<revision>"` into the stored bytes instead of serializing again;
-    /// values whose top-level `metadata` is not an object take the full parse.
+    /// (skipping everything else without allocating) and keeps the stored bytes themselves
+    /// (the store's allocation) with where `"resourceVersion":"<revision>"` goes, instead of
+    /// serializing again; values whose top-level `metadata` is not an object take the full
+    /// parse.
     pub(crate) fn decode(
         resource: &CacheResource,
         key: &str,
-        value: &[u8],
+        value: &Bytes,
         revision: i64,
     ) -> Result<Self, DecodeError> {
         let json_error = |source| DecodeError::Json { key: key.to_owned(), source };
@@ -76,7 +81,7 @@ impl CachedObject {
             return Self::decode_full(resource, key, value, revision);
         };
         let object = pruned.unwrap_or(Value::Null);
-        let json = scan::splice(value, at, revision);
+        let json = CachedJson::spliced(value.clone(), at, revision);
         Ok(Self::from_parts(resource, key, revision, json, &object))
     }
 
@@ -93,10 +98,10 @@ impl CachedObject {
             return Err(DecodeError::NotObject { key: key.to_owned() });
         }
         set_resource_version(&mut object, revision);
-        let json = Bytes::from(
+        let json = CachedJson::complete(Bytes::from(
             serde_json::to_vec(&object)
                 .map_err(|source| DecodeError::Json { key: key.to_owned(), source })?,
-        );
+        ));
         Ok(Self::from_parts(resource, key, revision, json, &object))
     }
 
@@ -105,7 +110,7 @@ impl CachedObject {
         resource: &CacheResource,
         key: &str,
         revision: i64,
-        json: Bytes,
+        json: CachedJson,
         object: &Value,
     ) -> Self {
         let metadata = object.get("metadata");
@@ -136,15 +141,18 @@ impl CachedObject {
     /// The same object content re-stamped with another resourceVersion: what a DELETED event
     /// carries (the last state, at the delete's revision).
     pub(crate) fn with_revision(&self, revision: i64) -> Result<Self, DecodeError> {
-        if let Some(json) = scan::restamp(&self.json, self.revision, revision) {
+        if let Some(json) = self.json.with_revision(revision) {
             return Ok(CachedObject { revision, json, ..self.clone() });
+        }
+        if let Some(json) = scan::restamp(&self.json, self.revision, revision) {
+            return Ok(CachedObject { revision, json: CachedJson::complete(json), ..self.clone() });
         }
         let mut object: Value = serde_json::from_slice(&self.json)
             .map_err(|source| DecodeError::Json { key: self.key.clone(), source })?;
         set_resource_version(&mut object, revision);
         let json = serde_json::to_vec(&object)
             .map_err(|source| DecodeError::Json { key: self.key.clone(), source })?;
-        Ok(CachedObject { revision, json: Bytes::from(json), ..self.clone() })
+        Ok(CachedObject { revision, json: CachedJson::complete(Bytes::from(json)), ..self.clone() })
     }
 }
 

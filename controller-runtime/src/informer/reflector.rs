@@ -12,6 +12,7 @@ use kube::core::ObjectList;
 use parking_lot::Mutex;
 
 use super::decode::{Whole, Wire, WithoutManagedFields};
+use super::pool::{ObjectPool, PoolSpace};
 use super::store::Store;
 use crate::object::{Object, ObjectKey};
 use crate::shutdown::Shutdown;
@@ -45,6 +46,10 @@ pub struct ReflectorConfig {
     /// large, and controllers never read them). The field is skipped while decoding
     /// ([`WithoutManagedFields`]), never built. Off by default, as in client-go.
     pub strip_managed_fields: bool,
+    /// Share decoded objects with the other reflectors of this pool (see
+    /// [`ObjectPool`]): an object version another reflector already holds is cached as
+    /// the same `Arc`. `None` (the default): every reflector keeps its own copies.
+    pub object_pool: Option<ObjectPool>,
 }
 
 impl ReflectorConfig {
@@ -52,6 +57,18 @@ impl ReflectorConfig {
     pub fn stripping_managed_fields(mut self) -> Self {
         self.strip_managed_fields = true;
         self
+    }
+
+    /// This configuration sharing decoded objects through `pool`.
+    pub fn sharing_objects(mut self, pool: &ObjectPool) -> Self {
+        self.object_pool = Some(pool.clone());
+        self
+    }
+
+    /// The name of what the reflector does to each object it decodes: reflectors share
+    /// objects through a pool only when these are equal.
+    fn transformation(&self) -> &'static str {
+        if self.strip_managed_fields { "without-managed-fields" } else { "whole" }
     }
 }
 
@@ -68,6 +85,7 @@ impl Default for ReflectorConfig {
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(30),
             strip_managed_fields: false,
+            object_pool: None,
         }
     }
 }
@@ -175,6 +193,8 @@ pub struct Reflector<K: Object> {
     client: kube::Client,
     url_path: String,
     config: ReflectorConfig,
+    /// Where this reflector's objects are shared in `config.object_pool`.
+    space: PoolSpace,
     stats: Arc<ReflectorStats>,
     _kind: std::marker::PhantomData<fn() -> K>,
 }
@@ -192,10 +212,12 @@ impl<K: Object> Reflector<K> {
     /// A reflector for `K` (with its dynamic type `dt`; `&()` for `k8s-openapi` kinds).
     pub fn new(client: kube::Client, dt: &K::DynamicType, config: ReflectorConfig) -> Self {
         let url_path = K::url_path(dt, config.namespace.as_deref());
+        let space = PoolSpace::new::<K>(&K::url_path(dt, None), config.transformation());
         Reflector {
             client,
             url_path,
             config,
+            space,
             stats: Arc::default(),
             _kind: std::marker::PhantomData,
         }
@@ -204,6 +226,15 @@ impl<K: Object> Reflector<K> {
     /// The reflector's counters (shared; keep the `Arc` to watch them while it runs).
     pub fn stats(&self) -> Arc<ReflectorStats> {
         self.stats.clone()
+    }
+
+    /// A decoded object as the `Arc` to cache: the pool's copy of its version when
+    /// sharing and another reflector holds it.
+    fn share(&self, obj: K) -> Arc<K> {
+        match &self.config.object_pool {
+            Some(pool) => pool.intern(self.space, obj),
+            None => Arc::new(obj),
+        }
     }
 
     fn list_params(&self) -> ListParams {
@@ -248,7 +279,7 @@ impl<K: Object> Reflector<K> {
                 Err(e) if is_gone(&e) => return Err(ReflectorError::Expired),
                 Err(e) => return Err(ReflectorError::Request(e)),
             };
-            objects.extend(page.items.into_iter().map(|o| Arc::new(o.into_object())));
+            objects.extend(page.items.into_iter().map(|o| self.share(o.into_object())));
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
                 Some(token) => continue_token = Some(token),
                 None => {
@@ -321,7 +352,7 @@ impl<K: Object> Reflector<K> {
                     if let Some(v) = obj.meta().resource_version.clone() {
                         *rv = v;
                     }
-                    sink.apply(Update::Applied(Arc::new(obj)));
+                    sink.apply(Update::Applied(self.share(obj)));
                 }
                 WatchEvent::Deleted(obj) => {
                     let obj = obj.into_object();
@@ -329,7 +360,7 @@ impl<K: Object> Reflector<K> {
                     if let Some(v) = obj.meta().resource_version.clone() {
                         *rv = v;
                     }
-                    sink.apply(Update::Deleted(Arc::new(obj)));
+                    sink.apply(Update::Deleted(self.share(obj)));
                 }
                 WatchEvent::Bookmark(b) => {
                     self.stats.bookmarks.fetch_add(1, Ordering::Relaxed);

@@ -64,3 +64,32 @@ async fn an_identical_event_after_the_series_window_starts_a_new_event() {
     let events: Api<Event> = Api::namespaced(client, "ev-window");
     assert_eq!(events.list(&Default::default()).await.unwrap().items.len(), 2);
 }
+
+#[tokio::test]
+async fn record_writes_events_and_series_without_reading_the_answer() {
+    let env = env().await;
+    let client = env.client();
+    namespace(&client, "ev-record").await;
+    let cm = create_cm(&client, "ev-record", "subject", "1").await;
+    let regarding = cm.object_ref(&());
+    let recorder = Recorder::new(client.clone(), "example.com/tester", "tester-0");
+    let info = EventInfo {
+        type_: EventType::Normal,
+        reason: "Scheduled".into(),
+        action: "Binding".into(),
+        note: Some("assigned".into()),
+    };
+    recorder.record(&regarding, info.clone()).await.unwrap();
+    recorder.record(&regarding, info.clone()).await.unwrap();
+    let other = EventInfo { reason: "Pulled".into(), ..info };
+    recorder.record(&regarding, other).await.unwrap();
+    let events: Api<Event> = Api::namespaced(client, "ev-record");
+    let list = events.list(&Default::default()).await.unwrap().items;
+    assert_eq!(list.len(), 2, "one Event per distinct occurrence");
+    let scheduled = list.iter().find(|e| e.reason.as_deref() == Some("Scheduled")).unwrap();
+    assert_eq!(scheduled.series.as_ref().map(|s| s.count), Some(2), "the repeat is a series");
+    assert_eq!(scheduled.note.as_deref(), Some("assigned"));
+    assert_eq!(scheduled.regarding.as_ref().and_then(|r| r.uid.clone()), cm.metadata.uid);
+    let pulled = list.iter().find(|e| e.reason.as_deref() == Some("Pulled")).unwrap();
+    assert!(pulled.series.is_none());
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use capstan_controller_runtime::Shutdown;
 use capstan_controller_runtime::TestEnv;
 use capstan_controller_runtime::informer::{
-    Change, EventHandler, FnHandler, NAMESPACE_INDEX, NODE_NAME_INDEX, OWNER_UID_INDEX,
+    Change, EventHandler, FnHandler, NAMESPACE_INDEX, NODE_NAME_INDEX, OWNER_UID_INDEX, ObjectPool,
     ReflectorConfig, SharedInformer, SharedInformerFactory, namespace_index, owner_uid_index,
     pod_node_name_index,
 };
@@ -371,4 +371,83 @@ async fn stripping_managed_fields_keeps_them_out_of_the_cache_only() {
         assert_eq!(cached.data, server.data);
     }
     shutdown.trigger();
+}
+
+/// The cached copy of `name` in `informer`, if any.
+fn cached(informer: &SharedInformer<ConfigMap>, name: &str) -> Option<Arc<ConfigMap>> {
+    informer.store().get_named(Some("pool"), name)
+}
+
+#[tokio::test]
+async fn informers_on_one_pool_share_each_object_version() {
+    let env = env().await;
+    let client = env.client();
+    namespace(&client, "pool").await;
+    create_cm(&client, "pool", "listed", "1").await;
+    let pool = ObjectPool::new();
+    let sharing = in_namespace("pool").stripping_managed_fields().sharing_objects(&pool);
+    // One informer of the namespace, one of every namespace (another watch), one that
+    // keeps managedFields (another transformation: never shared with the first two).
+    let a = SharedInformer::<ConfigMap>::new(client.clone(), (), sharing.clone());
+    let b = SharedInformer::<ConfigMap>::new(
+        client.clone(),
+        (),
+        ReflectorConfig { namespace: None, ..sharing },
+    );
+    let whole = SharedInformer::<ConfigMap>::new(
+        client.clone(),
+        (),
+        in_namespace("pool").sharing_objects(&pool),
+    );
+    let shutdown = Shutdown::new();
+    for informer in [&a, &b, &whole] {
+        informer.start(&shutdown);
+        informer.wait_for_sync().await;
+    }
+    create_cm(&client, "pool", "watched", "1").await;
+    wait_for("every informer to see the watched object", || {
+        let found = [&a, &b, &whole].iter().all(|i| cached(i, "watched").is_some());
+        async move { found }
+    })
+    .await;
+    for name in ["listed", "watched"] {
+        let (from_a, from_b) = (cached(&a, name).unwrap(), cached(&b, name).unwrap());
+        assert!(Arc::ptr_eq(&from_a, &from_b), "{name}: one copy for both");
+        assert!(from_a.metadata.managed_fields.is_none());
+        let from_whole = cached(&whole, name).unwrap();
+        assert!(!Arc::ptr_eq(&from_a, &from_whole), "{name}: not shared across transformations");
+        assert!(from_whole.metadata.managed_fields.is_some());
+    }
+
+    // A new version is a new shared copy; the old one is left to whoever still holds it.
+    let old = cached(&a, "watched").unwrap();
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "pool");
+    let mut changed = api.get("watched").await.unwrap();
+    changed.data = Some([("key".to_string(), "2".to_string())].into());
+    let changed = api.replace("watched", &PostParams::default(), &changed).await.unwrap();
+    let rv = changed.metadata.resource_version.clone();
+    wait_for("both sharing informers to see the update", || {
+        let seen = [&a, &b]
+            .iter()
+            .all(|i| cached(i, "watched").is_some_and(|o| o.metadata.resource_version == rv));
+        async move { seen }
+    })
+    .await;
+    let (new_a, new_b) = (cached(&a, "watched").unwrap(), cached(&b, "watched").unwrap());
+    assert!(Arc::ptr_eq(&new_a, &new_b));
+    assert!(!Arc::ptr_eq(&new_a, &old));
+    assert_eq!(new_a.data.as_ref().unwrap()["key"], "2");
+    assert!(pool.stats().hits >= 3, "{:?}", pool.stats());
+
+    // Once no cache holds them, the pool holds nothing either.
+    drop((old, new_a, new_b));
+    shutdown.trigger();
+    drop((a, b, whole));
+    wait_for("the pool's objects to be dropped with the informers", || {
+        let empty = pool.is_empty();
+        async move { empty }
+    })
+    .await;
+    assert!(pool.purge() > 0);
+    assert_eq!(pool.stats().entries, 0);
 }

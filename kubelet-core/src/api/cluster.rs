@@ -12,6 +12,7 @@ use crate::node_status::NodeConfig;
 use crate::sim::{LogStorage, SimConfig, SimNode, SimNodeBuilder, VolumeStorage};
 use crate::source::{ConfigSource, TokenSource};
 use capstan_controller_runtime::Shutdown;
+use capstan_controller_runtime::informer::ObjectPool;
 use futures::{StreamExt, TryStreamExt};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub struct SimClusterBuilder {
     pleg_period: Duration,
     node_status_period: Duration,
     node_status_report_period: Duration,
+    object_pool: Option<ObjectPool>,
 }
 
 /// How many nodes register with the API server at the same time.
@@ -97,6 +99,7 @@ impl SimClusterBuilder {
             pleg_period: Duration::from_secs(1),
             node_status_period: Duration::from_secs(10),
             node_status_report_period: Duration::from_secs(300),
+            object_pool: None,
         }
     }
 
@@ -169,6 +172,14 @@ impl SimClusterBuilder {
         self
     }
 
+    /// Shares the pods the nodes' informers decode through `pool` (with each other and
+    /// with the other informers of the process on the same pool) instead of each node
+    /// keeping its own copies.
+    pub fn object_pool(mut self, pool: ObjectPool) -> Self {
+        self.object_pool = Some(pool);
+        self
+    }
+
     /// The configuration of node `i` (1-based): pod CIDR `10.244.<i>.0/24` up to node 255,
     /// then `10.<i / 256>.<i % 256>.0/24` (below `10.244.0.0/16`, apart from the nodes'
     /// own `10.0.0.0/16` addresses) up to node 62,463.
@@ -213,7 +224,8 @@ impl SimClusterBuilder {
             }
         };
         let registration = own_registration.as_ref().unwrap_or(shared);
-        let source = ApiPodSource::start(client.clone(), &name, shutdown);
+        let source =
+            ApiPodSource::start_sharing(client.clone(), &name, self.object_pool.as_ref(), shutdown);
         let status = ApiStatusSink::new(client, Some(source.store()));
         let sim =
             SimNodeBuilder::new(nc.clone(), self.root.join(&name).join("pods"), status.clone())

@@ -5,7 +5,7 @@ use crate::source::{PodEvent, PodSource};
 use async_trait::async_trait;
 use capstan_controller_runtime::Shutdown;
 use capstan_controller_runtime::informer::{
-    Change, FnHandler, ReflectorConfig, SharedInformer, Store,
+    Change, FnHandler, ObjectPool, ReflectorConfig, SharedInformer, Store,
 };
 use k8s_openapi::api::core::v1::Pod;
 use std::sync::Arc;
@@ -40,8 +40,21 @@ pub fn event_of(pod: &Arc<Pod>) -> PodEvent {
 impl ApiPodSource {
     /// Starts watching the pods of `node` until `shutdown` fires.
     pub fn start(client: kube::Client, node: &str, shutdown: &Shutdown) -> Self {
+        Self::start_sharing(client, node, None, shutdown)
+    }
+
+    /// Starts watching the pods of `node` until `shutdown` fires, sharing decoded pods
+    /// with the other informers of `pool` (the scheduler's and controller manager's in
+    /// the same process) when given.
+    pub fn start_sharing(
+        client: kube::Client,
+        node: &str,
+        pool: Option<&ObjectPool>,
+        shutdown: &Shutdown,
+    ) -> Self {
         let config = ReflectorConfig {
             field_selector: Some(format!("spec.nodeName={node}")),
+            object_pool: pool.cloned(),
             ..ReflectorConfig::default().stripping_managed_fields()
         };
         let informer = SharedInformer::<Pod>::new(client, (), config);

@@ -179,7 +179,7 @@ impl StatusReporter {
             action: "Scheduling".into(),
             note: Some(message.to_string()),
         };
-        self.recorder(scheduler_name(pod)).publish(&reference(pod), info).await.map(|_| ())
+        self.recorder(scheduler_name(pod)).record(&reference(pod), info).await
     }
 
     /// Records a Normal `Scheduled` Event: `Successfully assigned <ns>/<pod> to <node>`.
@@ -195,7 +195,7 @@ impl StatusReporter {
             action: "Binding".into(),
             note: Some(note),
         };
-        self.recorder(scheduler_name(pod)).publish(&reference(pod), info).await.map(|_| ())
+        self.recorder(scheduler_name(pod)).record(&reference(pod), info).await
     }
 
     /// Reports a failed attempt: the condition, then the Event (both best effort,

@@ -50,20 +50,23 @@ impl fmt::Display for Code {
 /// The result of a plugin call: a [`Code`], human-readable reasons, the plugin that
 /// produced it and, for [`Code::Error`], the underlying error.
 ///
-/// A success status is one word and does not allocate, so filters on the hot path
-/// return [`Status::success`] for free; static reasons are borrowed, not copied.
+/// A success status is built and dropped without allocating, and so is a rejection with
+/// one reason and its plugin (the common Filter answer, made for every rejected node):
+/// the first reason and the plugin are held inline, static reasons are borrowed, not
+/// copied. Only further reasons and wrapped errors go to the heap.
 #[derive(Clone, Default)]
 pub struct Status {
     code: Code,
-    /// Reasons, plugin and error: absent for the common reason-less statuses, so a
-    /// success is one word to build and to drop.
+    /// The only reason, while there is one (with more, they are all in `detail`).
+    first: Option<Cow<'static, str>>,
+    plugin: Option<Arc<str>>,
+    /// Two or more reasons, and the wrapped error.
     detail: Option<Box<Detail>>,
 }
 
 #[derive(Clone, Default)]
 struct Detail {
     reasons: Vec<Cow<'static, str>>,
-    plugin: Option<Arc<str>>,
     error: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -72,24 +75,17 @@ const NO_REASONS: &[Cow<'static, str>] = &[];
 impl Status {
     /// A success status.
     pub const fn success() -> Self {
-        Status { code: Code::Success, detail: None }
+        Status { code: Code::Success, first: None, plugin: None, detail: None }
     }
 
     /// A status with `code` and one reason.
     pub fn new(code: Code, reason: impl Into<Cow<'static, str>>) -> Self {
-        Status {
-            code,
-            detail: Some(Box::new(Detail {
-                reasons: vec![reason.into()],
-                plugin: None,
-                error: None,
-            })),
-        }
+        Status { code, first: Some(reason.into()), plugin: None, detail: None }
     }
 
     /// A status with `code` and no reason.
     pub fn with_code(code: Code) -> Self {
-        Status { code, detail: None }
+        Status { code, first: None, plugin: None, detail: None }
     }
 
     /// An `Unschedulable` status with one reason.
@@ -116,33 +112,46 @@ impl Status {
     pub fn from_error(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Status {
             code: Code::Error,
-            detail: Some(Box::new(Detail {
-                reasons: vec![Cow::Owned(err.to_string())],
-                plugin: None,
-                error: Some(Arc::new(err)),
-            })),
+            first: Some(Cow::Owned(err.to_string())),
+            plugin: None,
+            detail: Some(Box::new(Detail { reasons: Vec::new(), error: Some(Arc::new(err)) })),
         }
-    }
-
-    fn detail_mut(&mut self) -> &mut Detail {
-        self.detail.get_or_insert_with(Default::default)
     }
 
     /// Adds a reason.
     pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
-        self.detail_mut().reasons.push(reason.into());
+        let reason = reason.into();
+        let has_many = self.detail.as_ref().is_some_and(|d| !d.reasons.is_empty());
+        if !has_many && self.first.is_none() {
+            self.first = Some(reason);
+            return self;
+        }
+        let detail = self.detail.get_or_insert_with(Default::default);
+        if let Some(first) = self.first.take() {
+            detail.reasons.push(first);
+        }
+        detail.reasons.push(reason);
         self
     }
 
     /// Records the plugin that produced this status (the framework does this for you).
     pub fn with_plugin(mut self, plugin: impl Into<Arc<str>>) -> Self {
-        self.detail_mut().plugin = Some(plugin.into());
+        self.plugin = Some(plugin.into());
         self
     }
 
     /// Sets the plugin name in place.
     pub fn set_plugin(&mut self, plugin: Arc<str>) {
-        self.detail_mut().plugin = Some(plugin);
+        self.plugin = Some(plugin);
+    }
+
+    /// The only reason when it is a static string and the status carries nothing else
+    /// (no plugin, no error): such a status is rebuilt from its code and this reason.
+    pub fn static_reason(&self) -> Option<&'static str> {
+        match (&self.first, &self.plugin, &self.detail) {
+            (Some(Cow::Borrowed(r)), None, None) => Some(r),
+            _ => None,
+        }
     }
 
     /// The code.
@@ -152,12 +161,15 @@ impl Status {
 
     /// The reasons, in order.
     pub fn reasons(&self) -> &[Cow<'static, str>] {
+        if let Some(first) = &self.first {
+            return std::slice::from_ref(first);
+        }
         self.detail.as_ref().map(|d| d.reasons.as_slice()).unwrap_or(NO_REASONS)
     }
 
     /// The plugin that produced the status, if recorded.
     pub fn plugin(&self) -> Option<&str> {
-        self.detail.as_ref().and_then(|d| d.plugin.as_deref())
+        self.plugin.as_deref()
     }
 
     /// The underlying error of an `Error` status, if one was wrapped.
@@ -167,7 +179,11 @@ impl Status {
 
     /// The reasons joined by `", "` (Kubernetes' `Status.Message()`).
     pub fn message(&self) -> String {
-        self.reasons().join(", ")
+        match (&self.first, &self.detail) {
+            (Some(first), _) => first.to_string(),
+            (None, Some(d)) => d.reasons.join(", "),
+            (None, None) => String::new(),
+        }
     }
 
     /// `true` for [`Code::Success`].
@@ -244,5 +260,39 @@ mod tests {
         assert_eq!(s.plugin(), Some("NodeResourcesFit"));
         assert!(s.is_rejected());
         assert!(!Status::error("boom").is_rejected());
+    }
+
+    #[test]
+    fn one_reason_is_inline_and_more_reasons_keep_their_order() {
+        let one = Status::unresolvable("node(s) were unschedulable").with_plugin("P");
+        assert_eq!(one.reasons().len(), 1);
+        assert_eq!(one.message(), "node(s) were unschedulable");
+        assert_eq!(one.plugin(), Some("P"));
+        let three = Status::with_code(Code::Unschedulable)
+            .with_reason("a")
+            .with_reason(String::from("b"))
+            .with_reason("c");
+        assert_eq!(three.reasons(), ["a", "b", "c"]);
+        assert_eq!(three.message(), "a, b, c");
+        assert_eq!(three, Status::unschedulable("a").with_reason("b").with_reason("c"));
+        assert_ne!(three, Status::unschedulable("a").with_reason("c").with_reason("b"));
+    }
+
+    #[test]
+    fn only_a_bare_static_reason_is_static() {
+        assert_eq!(Status::unschedulable("fixed").static_reason(), Some("fixed"));
+        assert_eq!(Status::unschedulable(String::from("owned")).static_reason(), None);
+        assert_eq!(Status::unschedulable("fixed").with_plugin("P").static_reason(), None);
+        assert_eq!(Status::unschedulable("a").with_reason("b").static_reason(), None);
+        assert_eq!(Status::with_code(Code::Unschedulable).static_reason(), None);
+    }
+
+    #[test]
+    fn wrapped_error_keeps_its_text_and_source() {
+        let err = std::io::Error::other("disk gone");
+        let s = Status::from_error(err).with_reason("while binding");
+        assert_eq!(s.code(), Code::Error);
+        assert_eq!(s.reasons(), ["disk gone", "while binding"]);
+        assert_eq!(s.as_error().map(|e| e.to_string()).as_deref(), Some("disk gone"));
     }
 }

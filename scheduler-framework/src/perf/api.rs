@@ -108,6 +108,22 @@ pub async fn run_api(workload: Workload, sizes: Sizes) -> Result<Report, PerfErr
     let elapsed = start.elapsed();
     let samples = sampler.finish().await;
     let created = creator.await.expect("creator task");
+    // The informers can see a binding before its binding cycle has recorded the Bind
+    // (the API server's answer is still on its way): let the last ones finish.
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let bound = |s: &crate::scheduler::Scheduler| {
+        s.extension_point_times()
+            .totals()
+            .iter()
+            .find(|p| p.point == crate::scheduler::ExtensionPoint::Bind)
+            .map_or(0, |p| p.runs)
+    };
+    while waited.is_ok()
+        && bound(&scheduler) < progress.measured() as u64
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let extension_points = scheduler.extension_point_times().totals();
     shutdown.trigger();
     let stopped = task.await.expect("runner task");

@@ -78,8 +78,11 @@ impl ScheduleOutcome {
     }
 }
 
-/// Feasible node indices and failing statuses of one chunk of nodes.
-type ChunkResult = (Vec<usize>, Vec<(usize, Status)>);
+/// How many nodes' records are read together before they are filtered.
+const FILTER_BATCH: usize = 16;
+
+/// Feasible node indices and failures of one chunk of nodes.
+type ChunkResult = (Vec<usize>, Vec<(usize, Failure)>);
 
 enum FindError {
     Fit(Box<Diagnosis>),
@@ -348,21 +351,41 @@ impl Scheduler {
         let results: Vec<ChunkResult> = fw.parallelizer().map_work(chunks, work, |c| {
             let mut ok = Vec::new();
             let mut failed = Vec::new();
-            for i in c * chunk..((c + 1) * chunk).min(n) {
+            // Each node's first read misses the cache (the API server's work between
+            // cycles evicts the nodes): reading the next few nodes' records in a tight
+            // loop first lets those misses overlap instead of queueing one by one.
+            let mut touched = 0u32;
+            let end = ((c + 1) * chunk).min(n);
+            for i in c * chunk..end {
                 if found.load(Ordering::Relaxed) >= to_find {
                     break;
                 }
-                let node = &nodes[(start + i) % n];
-                let s = self.run_filters(fw, &active, state_ref, pod, node, nominator.as_deref());
-                processed.fetch_add(1, Ordering::Relaxed);
-                if s.is_success() {
-                    if found.fetch_add(1, Ordering::Relaxed) < to_find {
-                        ok.push(i);
+                if (i - c * chunk) % FILTER_BATCH == 0 {
+                    for j in i..(i + FILTER_BATCH).min(end) {
+                        touched ^= nodes[(start + j) % n].record().pod_count;
                     }
-                } else {
-                    failed.push((i, s));
+                }
+                let node = &nodes[(start + i) % n];
+                let r =
+                    self.run_filters_raw(fw, &active, state_ref, pod, node, nominator.as_deref());
+                processed.fetch_add(1, Ordering::Relaxed);
+                match r {
+                    Ok(()) => {
+                        if found.fetch_add(1, Ordering::Relaxed) < to_find {
+                            ok.push(i);
+                        }
+                    }
+                    // A rejection with one static reason is kept as plugin, code and
+                    // reason (attributed only if no node fits): thousands of nodes may
+                    // be rejected per cycle.
+                    Err(Rejection::Raw(p, s)) if s.is_rejected() && s.static_reason().is_some() => {
+                        let reason = s.static_reason().unwrap_or_default();
+                        failed.push((i, Failure::Rejected { plugin: p, code: s.code(), reason }))
+                    }
+                    Err(r) => failed.push((i, Failure::Kept(Box::new(r.attribute(&active))))),
                 }
             }
+            std::hint::black_box(touched);
             (ok, failed)
         });
         let mut feasible = Vec::with_capacity(to_find.min(n));
@@ -373,15 +396,25 @@ impl Scheduler {
         }
         let processed = processed.into_inner();
         self.next_start_node_index.store((start + processed) % n.max(1), Ordering::Relaxed);
-        if let Some(i) = failures.iter().position(|(_, s)| !s.is_rejected()) {
-            return Err(FindError::Error(failures.swap_remove(i).1));
+        if let Some(i) =
+            failures.iter().position(|(_, f)| matches!(f, Failure::Kept(s) if !s.is_rejected()))
+        {
+            if let (_, Failure::Kept(s)) = failures.swap_remove(i) {
+                return Err(FindError::Error(*s));
+            }
         }
         if !feasible.is_empty() {
             // The diagnosis only matters when no node fits: with feasible nodes the
             // rejections are dropped unread, so they are not indexed.
             return Ok(feasible);
         }
-        for (i, s) in failures {
+        for (i, f) in failures {
+            let s = match f {
+                Failure::Kept(s) => *s,
+                Failure::Rejected { plugin, code, reason } => {
+                    active.attribute(plugin, Status::new(code, reason))
+                }
+            };
             if let Some(p) = s.plugin() {
                 if s.code() == Code::Pending {
                     diagnosis.pending_plugins.insert(p.to_string());
@@ -404,11 +437,32 @@ impl Scheduler {
         node: &NodeInfo,
         nominator: Option<&Nominator>,
     ) -> Status {
+        match self.run_filters_raw(fw, active, state, pod, node, nominator) {
+            Ok(()) => Status::success(),
+            Err(Rejection::Attributed(s)) => s,
+            Err(Rejection::Raw(i, s)) => active.attribute(i, s),
+        }
+    }
+
+    /// [`run_filters`](Self::run_filters) leaving a plain Filter rejection
+    /// unattributed (see [`Framework::run_active_filters_raw`]).
+    fn run_filters_raw(
+        &self,
+        fw: &Framework,
+        active: &ActiveFilters<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        nominator: Option<&Nominator>,
+    ) -> Result<(), Rejection> {
         match nominator.map(|n| n.pods_for_node(node.name())) {
             Some(pods) if !pods.is_empty() => {
-                fw.run_filter_plugins_with_nominated_pods(state, pod, node, pods)
+                let s = fw.run_filter_plugins_with_nominated_pods(state, pod, node, pods);
+                if s.is_success() { Ok(()) } else { Err(Rejection::Attributed(s)) }
             }
-            _ => fw.run_active_filters(active, state, pod, node),
+            _ => fw
+                .run_active_filters_raw(active, state, pod, node)
+                .map_err(|(i, s)| Rejection::Raw(i, s)),
         }
     }
 
@@ -445,6 +499,30 @@ impl Scheduler {
         }
         let n = snapshot.get(node)?.clone();
         Some(fw.run_filter_plugins(&state, pod, &n))
+    }
+}
+
+/// A node's Filter rejection: attributed to its plugin already, or as the plugin at a
+/// position of the cycle's [`ActiveFilters`] returned it.
+enum Rejection {
+    Attributed(Status),
+    Raw(usize, Status),
+}
+
+/// A node's Filter failure as a cycle keeps it: a rejection with one static reason by
+/// the plugin at a position of the [`ActiveFilters`] (attributed when needed), or the
+/// attributed status (errors, other reasons, rejections with nominated pods).
+enum Failure {
+    Kept(Box<Status>),
+    Rejected { plugin: usize, code: Code, reason: &'static str },
+}
+
+impl Rejection {
+    fn attribute(self, active: &ActiveFilters<'_>) -> Status {
+        match self {
+            Rejection::Attributed(s) => s,
+            Rejection::Raw(i, s) => active.attribute(i, s),
+        }
     }
 }
 

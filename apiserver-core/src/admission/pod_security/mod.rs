@@ -53,7 +53,17 @@ pub fn mode_policy(labels: &Value, mode: &str) -> Option<ModePolicy> {
 
 /// Where the pod spec of an object is: the pod itself, or a workload's template.
 pub fn pod_spec<'a>(group: &str, resource: &str, object: &'a Value) -> Option<&'a Value> {
-    let pointer = match (group, resource) {
+    object.pointer(pod_spec_pointer(group, resource)?)
+}
+
+/// Whether objects of a resource carry a pod spec (see [`pod_spec`]).
+pub fn has_pod_spec(group: &str, resource: &str) -> bool {
+    pod_spec_pointer(group, resource).is_some()
+}
+
+/// Where the pod spec of a resource's objects is.
+fn pod_spec_pointer(group: &str, resource: &str) -> Option<&'static str> {
+    Some(match (group, resource) {
         ("", "pods") => "/spec",
         ("", "podtemplates") => "/template/spec",
         ("", "replicationcontrollers")
@@ -61,8 +71,7 @@ pub fn pod_spec<'a>(group: &str, resource: &str, object: &'a Value) -> Option<&'
         | ("batch", "jobs") => "/spec/template/spec",
         ("batch", "cronjobs") => "/spec/jobTemplate/spec/template/spec",
         _ => return None,
-    };
-    object.pointer(pointer)
+    })
 }
 
 fn message(policy: &ModePolicy, violations: &[Violation]) -> String {
@@ -87,6 +96,13 @@ impl PodSecurity {
 impl ValidatingAdmission for PodSecurity {
     fn name(&self) -> &str {
         "PodSecurity"
+    }
+
+    /// Creates and updates of pods and of resources with a pod template only.
+    fn handles(&self, attrs: &AdmissionAttributes<'_>) -> bool {
+        attrs.operation != Operation::Delete
+            && attrs.info.subresource.is_empty()
+            && has_pod_spec(&attrs.info.api_group, &attrs.info.resource)
     }
 
     async fn validate(

@@ -1,6 +1,6 @@
 //! The x509 authenticator: a client certificate chain verified against the cluster CA; `CN` is the user, each `O` a group.
 //!
-//! A verdict is remembered for a minute: with the connection (its [`ConnectionVerdict`],
+//! A verdict is remembered for a minute: with the connection (its [`ConnectionVerdict`](crate::security::tls::ConnectionVerdict),
 //! so later requests on it neither verify nor hash the chain again), and keyed by the
 //! SHA-256 of the chain (so a client's new connections skip path building and signature
 //! checks).
@@ -17,9 +17,7 @@ use rustls::pki_types::UnixTime;
 use rustls::server::danger::ClientCertVerifier;
 
 use crate::security::der::certificate_subject;
-use crate::security::tls::{
-    ClientCertificates, ConnectionVerdict, TlsError, Verdict, client_chain_verifier,
-};
+use crate::security::tls::{ClientCertificates, TlsError, Verdict, client_chain_verifier};
 use crate::server::auth::{Authenticator, UserInfo};
 use crate::status::ApiError;
 
@@ -96,14 +94,15 @@ impl Authenticator for X509Authenticator {
         &self,
         request: &http::request::Parts,
     ) -> Result<Option<UserInfo>, ApiError> {
-        let Some(ClientCertificates(chain)) = request.extensions.get::<ClientCertificates>() else {
+        let Some(ClientCertificates { chain, verdict }) =
+            request.extensions.get::<ClientCertificates>()
+        else {
             return Ok(None);
         };
         if chain.is_empty() {
             return Ok(None);
         }
-        let connection = request.extensions.get::<ConnectionVerdict>();
-        if let Some(outcome) = connection.and_then(|c| c.get(self.id, CACHE_TTL)) {
+        if let Some(outcome) = verdict.get(self.id, CACHE_TTL) {
             return outcome.map(Some).map_err(ApiError::unauthorized);
         }
         let key = chain_key(chain);
@@ -117,7 +116,9 @@ impl Authenticator for X509Authenticator {
         let (at, result) = match cached {
             Some(entry) => entry,
             None => {
-                let result = self.verify(chain);
+                // Remembered as the chain will return it, so a request's copy of the
+                // user needs no second allocation for the group.
+                let result = self.verify(chain).map(super::with_authenticated_group);
                 let mut cache = self.cache.lock();
                 if cache.len() >= CACHE_CAPACITY {
                     cache.clear();
@@ -126,10 +127,8 @@ impl Authenticator for X509Authenticator {
                 (now, result)
             }
         };
-        if let Some(connection) = connection {
-            // As old as the verification, so a verdict never outlives the TTL.
-            connection.set(Verdict { authenticator: self.id, at, outcome: result.clone() });
-        }
+        // As old as the verification, so a verdict never outlives the TTL.
+        verdict.set(Verdict { authenticator: self.id, at, outcome: result.clone() });
         result.map(Some).map_err(ApiError::unauthorized)
     }
 }
@@ -138,6 +137,7 @@ impl Authenticator for X509Authenticator {
 mod tests {
     use super::*;
     use crate::security::pki::{ClusterCredentials, CredentialOptions, pem_certificates};
+    use crate::security::tls::ConnectionVerdict;
     use rustls::pki_types::CertificateDer;
 
     fn credentials(dir: &tempfile::TempDir, name: &str) -> ClusterCredentials {
@@ -145,19 +145,18 @@ mod tests {
             .expect("credentials")
     }
 
-    fn chain(pem: &str) -> ClientCertificates {
-        ClientCertificates(Arc::new(
-            pem_certificates(pem).into_iter().map(CertificateDer::from).collect(),
-        ))
+    fn chain(pem: &str) -> Vec<CertificateDer<'static>> {
+        pem_certificates(pem).into_iter().map(CertificateDer::from).collect()
     }
 
     fn parts(
-        certificates: ClientCertificates,
+        chain: Vec<CertificateDer<'static>>,
         verdict: &ConnectionVerdict,
     ) -> http::request::Parts {
         let mut parts = http::Request::new(()).into_parts().0;
-        parts.extensions.insert(certificates);
-        parts.extensions.insert(verdict.clone());
+        parts
+            .extensions
+            .insert(ClientCertificates { chain: Arc::new(chain), verdict: verdict.clone() });
         parts
     }
 
@@ -173,7 +172,9 @@ mod tests {
             .await
             .expect("verified")
             .expect("a user");
-        assert_eq!((user.name.as_str(), user.groups.as_slice()), ("alice", &["devs".into()][..]));
+        // The certificate's organisation, and every authenticated user's group.
+        let groups = ["devs".to_string(), "system:authenticated".to_string()];
+        assert_eq!((user.name.as_str(), user.groups.as_slice()), ("alice", &groups[..]));
 
         // Later requests of the connection take the verdict without looking at the chain
         // again: even one no CA signed still reads as the connection's user.

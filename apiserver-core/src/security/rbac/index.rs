@@ -9,7 +9,9 @@
 //! name its resource (or `*`) only. [`RbacIndex::wait_for`] returns once all four
 //! followers have applied a revision.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -406,6 +408,13 @@ impl RbacIndex {
         self.shared.snapshot.read().clone()
     }
 
+    /// Whether the current snapshot allows `user` the request ([`Snapshot::allows`],
+    /// without taking a reference to the snapshot: one shared counter fewer to touch
+    /// per request).
+    pub fn allows(&self, user: &UserInfo, info: &RequestInfo) -> bool {
+        self.shared.snapshot.read().allows(user, info)
+    }
+
     /// Follows the four RBAC watch caches (one task each).
     pub fn start(&self, caches: Vec<(RbacKind, Arc<WatchCache>)>) {
         for (kind, cache) in caches {
@@ -472,8 +481,7 @@ impl RbacIndex {
 fn apply(raw: &mut Raw, kind: RbacKind, object: &CachedObject, deleted: bool) {
     let ns = object.namespace.clone().unwrap_or_default();
     let name = object.name.clone();
-    let value: Option<Value> =
-        if deleted { None } else { serde_json::from_slice(&object.json).ok() };
+    let value: Option<Value> = if deleted { None } else { object.json.to_value().ok() };
     match kind {
         RbacKind::ClusterRole => match value {
             Some(v) => drop(raw.cluster_roles.insert(name, parse_role(&v))),

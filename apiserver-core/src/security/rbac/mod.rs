@@ -47,7 +47,11 @@ pub fn subject_rules(rules: &[PolicyRule]) -> SubjectRules {
 #[async_trait]
 impl Authorizer for RbacAuthorizer {
     async fn authorize(&self, user: &UserInfo, info: &RequestInfo) -> Decision {
-        if self.index.snapshot().allows(user, info) { Decision::Allow } else { Decision::NoOpinion }
+        if self.index.allows(user, info) { Decision::Allow } else { Decision::NoOpinion }
+    }
+
+    fn decide_now(&self, user: &UserInfo, info: &RequestInfo) -> Option<Decision> {
+        Some(if self.index.allows(user, info) { Decision::Allow } else { Decision::NoOpinion })
     }
 
     fn rules_for(&self, user: &UserInfo, namespace: &str) -> Option<SubjectRules> {

@@ -92,7 +92,7 @@ pub(crate) async fn list(
 }
 
 fn parse_items(page: &ListPage) -> Result<Vec<Value>, ApiError> {
-    page.items.iter().map(|o| serde_json::from_slice(&o.json).map_err(ApiError::internal)).collect()
+    page.items.iter().map(|o| o.json.to_value().map_err(ApiError::internal)).collect()
 }
 
 fn list_meta_json(meta: &ListMeta) -> Value {
@@ -129,7 +129,7 @@ fn assemble(res: &Resource, page: &ListPage) -> Bytes {
         if i > 0 {
             out.put_u8(b',');
         }
-        out.put_slice(&o.json);
+        o.json.write_to(&mut out);
     }
     out.put_slice(b"]}");
     out.freeze()

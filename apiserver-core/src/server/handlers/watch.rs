@@ -175,9 +175,9 @@ fn encode_event(
             out.put_slice(obj.to_string().as_bytes());
         }
         CacheEvent::Added(o) | CacheEvent::Modified(o) | CacheEvent::Deleted(o) => match encoding {
-            Encoding::Objects => out.put_slice(&o.json),
+            Encoding::Objects => o.json.write_to(out),
             Encoding::Table(options) => {
-                let obj: Value = serde_json::from_slice(&o.json).unwrap_or(Value::Null);
+                let obj: Value = o.json.to_value().unwrap_or(Value::Null);
                 let meta = ListMeta {
                     resource_version: Some(o.revision.to_string()),
                     ..ListMeta::default()

@@ -424,10 +424,14 @@ impl Loopback<'_> {
             None => ("", ["http", "tls", "https"]),
         };
         for round in 0..rounds {
-            let slice_of = |conns, prefix, api| {
-                measured(
-                    http_slice(self.clients, conns, kind, prefix, round, slice, pace),
-                    settle(api),
+            let slice_of = |conns, prefix: &'static str, api| {
+                traced(
+                    prefix,
+                    kind,
+                    measured(
+                        http_slice(self.clients, conns, kind, prefix, round, slice, pace),
+                        settle(api),
+                    ),
                 )
             };
             let p = slice_of(plain_conns, http, plain);
@@ -451,6 +455,27 @@ impl Loopback<'_> {
             tls_only.finish(&format!("HTTPS allow-all {paced}{what}"))?,
         ))
     }
+}
+
+/// Set to print each loopback slice's start and end (`CLOCK_MONOTONIC` ns) to standard
+/// error, so a profile taken with `perf record -k CLOCK_MONOTONIC` can be cut by
+/// configuration (see BENCHMARKS.md).
+const SLICE_TRACE_ENV: &str = "APISERVER_BENCH_SLICE_TIMES";
+
+/// Runs `slice`, printing its configuration and start and end times when
+/// [`SLICE_TRACE_ENV`] is set.
+async fn traced(config: &str, kind: Kind, slice: impl Future<Output = Slice>) -> Slice {
+    if std::env::var_os(SLICE_TRACE_ENV).is_none() {
+        return slice.await;
+    }
+    let now = || {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
+    };
+    let start = now();
+    let out = slice.await;
+    eprintln!("slice {config} {kind:?} {start} {}", now());
+    out
 }
 
 /// An allow-all server (the builder's defaults) with the namespace and the GET target.

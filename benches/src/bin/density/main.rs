@@ -13,6 +13,8 @@
 //! Deployment to the last pod Running, pods per second, pod startup latency (the watcher
 //! seeing the pod created → seeing it Running) p50/p99, peak resident set (`VmHWM`) and the
 //! CPU seconds the process used. Prints a table, or with `--json` one JSON object.
+//! The components' informers share decoded objects through one pool, as `capstan up`'s
+//! do; `--no-object-pool` has each keep its own copies.
 //! Progress goes to standard error.
 
 mod process;
@@ -22,6 +24,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use capstan::{Cluster, StoreChoice, UpOptions};
+use capstan_controller_runtime::informer::ObjectPool;
 use clap::Parser;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{Container, Namespace, PodSpec, PodTemplateSpec};
@@ -65,6 +68,10 @@ struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Each component's informers keep their own decoded objects instead of sharing them
+    /// through one pool (`capstan up` shares).
+    #[arg(long)]
+    no_object_pool: bool,
 }
 
 /// The namespace the benchmark's Deployments live in.
@@ -119,6 +126,11 @@ struct Report {
     startup_max_ms: f64,
     peak_rss_bytes: u64,
     cpu_seconds: f64,
+    object_pool: bool,
+    /// Decoded objects the pool replaced by the copy it held.
+    pool_hits: u64,
+    /// Decoded objects that entered the pool.
+    pool_inserts: u64,
 }
 
 impl Report {
@@ -137,6 +149,9 @@ impl Report {
         println!("{:<28} {:>14.0}", "startup max (ms)", self.startup_max_ms);
         println!("{:<28} {:>14.2}", "peak RSS (GiB)", gib);
         println!("{:<28} {:>14.1}", "CPU (s)", self.cpu_seconds);
+        println!("{:<28} {:>14}", "object pool", self.object_pool);
+        println!("{:<28} {:>14}", "pool hits", self.pool_hits);
+        println!("{:<28} {:>14}", "pool inserts", self.pool_inserts);
     }
 }
 
@@ -157,7 +172,8 @@ async fn run(args: &Args) -> Result<(Report, Cluster, tempfile::TempDir), BoxErr
     };
     let started = Instant::now();
     eprintln!("density: starting the cluster with {} nodes", args.nodes);
-    let cluster = Cluster::start(&options).await?;
+    let pool = (!args.no_object_pool).then(ObjectPool::new);
+    let cluster = Cluster::start_sharing(&options, pool).await?;
     let node_startup = started.elapsed();
     eprintln!("density: {} nodes registered in {:.1}s", args.nodes, node_startup.as_secs_f64());
 
@@ -210,6 +226,7 @@ async fn run(args: &Args) -> Result<(Report, Cluster, tempfile::TempDir), BoxErr
     let mut latencies = watcher.latencies();
     latencies.sort();
     watcher.stop();
+    let pool = cluster.object_pool().map(ObjectPool::stats).unwrap_or_default();
     let report = Report {
         nodes: args.nodes,
         pods,
@@ -223,6 +240,9 @@ async fn run(args: &Args) -> Result<(Report, Cluster, tempfile::TempDir), BoxErr
         startup_max_ms: latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
         peak_rss_bytes: process::peak_rss_bytes(),
         cpu_seconds: cpu,
+        object_pool: cluster.object_pool().is_some(),
+        pool_hits: pool.hits,
+        pool_inserts: pool.inserts,
     };
     Ok((report, cluster, dir))
 }

@@ -64,6 +64,15 @@ impl ActiveFilters<'_> {
         self.plugins.len()
     }
 
+    /// The status `plugin` (a position in this list) returned, as the framework
+    /// reports it: a rejection names the plugin, anything else becomes an error.
+    pub fn attribute(&self, plugin: usize, status: Status) -> Status {
+        match self.plugins.get(plugin) {
+            Some((name, _)) => wrap_error(status, "Filter", name),
+            None => status,
+        }
+    }
+
     /// `true` when no Filter plugin runs this cycle.
     pub fn is_empty(&self) -> bool {
         self.plugins.is_empty()
@@ -487,6 +496,26 @@ impl Framework {
         ActiveFilters { plugins }
     }
 
+    /// Runs `active` Filter plugins on one node, stopping at the first failure, which
+    /// comes back as the plugin's position in `active` and its status as the plugin
+    /// returned it: the caller attributes it ([`ActiveFilters::attribute`]) only if it
+    /// reads it (a cycle that finds feasible nodes drops the rejections unread).
+    pub fn run_active_filters_raw(
+        &self,
+        active: &ActiveFilters<'_>,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+    ) -> Result<(), (usize, Status)> {
+        for (i, (_, p)) in active.plugins.iter().enumerate() {
+            let s = p.filter(state, pod, node);
+            if !s.is_success() {
+                return Err((i, s));
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `active` Filter plugins on one node, stopping at the first failure.
     pub fn run_active_filters(
         &self,
@@ -623,8 +652,16 @@ impl Framework {
         let k = active.len();
         // One list of names for the whole run: each plugin's scores are written into it
         // in turn (normalized in place), the weighted sums kept aside.
-        let mut scratch: Vec<NodeScore> =
-            nodes.iter().map(|ni| NodeScore { name: ni.name_arc().clone(), score: 0 }).collect();
+        // Cloning a name writes its shared allocation, which usually misses the cache:
+        // reading a batch of names first lets those misses overlap.
+        let mut scratch: Vec<NodeScore> = Vec::with_capacity(nodes.len());
+        for batch in nodes.chunks(16) {
+            let touched =
+                batch.iter().fold(0u8, |t, ni| t ^ ni.name().as_bytes().first().unwrap_or(&0));
+            std::hint::black_box(touched);
+            scratch
+                .extend(batch.iter().map(|ni| NodeScore { name: ni.name_arc().clone(), score: 0 }));
+        }
         if k == 0 || n == 0 {
             return Ok(scratch);
         }

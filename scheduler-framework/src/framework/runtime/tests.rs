@@ -160,6 +160,28 @@ fn filter_stops_at_the_first_failure_and_names_the_plugin() {
 }
 
 #[test]
+fn raw_filter_rejection_attributes_like_the_plain_run() {
+    let mut no = Fake::new("No");
+    no.filter_ok = false;
+    let (fw, plugins) = build(
+        vec![Fake::new("Sort"), Fake::new("Yes"), no, Fake::new("Never")],
+        Profile::default(),
+    )
+    .expect("builds");
+    let state = CycleState::new();
+    let (p, n) = (pod(), node("n"));
+    let active = fw.active_filters(&state);
+    let (i, raw) = fw.run_active_filters_raw(&active, &state, &p, &n).expect_err("rejected");
+    assert_eq!(raw.plugin(), None, "not attributed yet");
+    let plain = fw.run_active_filters(&active, &state, &p, &n);
+    let attributed = active.attribute(i, raw);
+    assert_eq!(attributed, plain);
+    assert_eq!(attributed.plugin(), Some("No"));
+    assert_eq!(plugins[2].filter_calls.load(Ordering::Relaxed), 2, "raw and plain");
+    assert_eq!(plugins[3].filter_calls.load(Ordering::Relaxed), 0);
+}
+
+#[test]
 fn score_normalizes_checks_range_and_weights() {
     let mut a = Fake::new("A");
     a.score = 7;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use capstan_api_types::core::v1::{Node, Taint};
 
 use super::host_ports::HostPortInfo;
+use super::label_ids::{LabelId, LabelIds};
 use super::pod_info::PodInfo;
 use super::resource::Resource;
 
@@ -43,17 +44,86 @@ impl ImageStateSummary {
     }
 }
 
+/// The figures Filter and Score read for every node they visit, kept together in a few
+/// cache lines at the start of a [`NodeInfo`] (which derives them from its resources,
+/// pods, node object and images after every change): filtering hundreds of nodes per
+/// pod then touches one small record per node instead of its scattered parts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct NodeRecord {
+    /// Allocatable CPU in millicores.
+    pub allocatable_milli_cpu: i64,
+    /// Allocatable memory in bytes.
+    pub allocatable_memory: i64,
+    /// Allocatable ephemeral storage in bytes.
+    pub allocatable_ephemeral_storage: i64,
+    /// Allocatable pod count.
+    pub allowed_pod_number: i64,
+    /// Requested CPU in millicores.
+    pub requested_milli_cpu: i64,
+    /// Requested memory in bytes.
+    pub requested_memory: i64,
+    /// Requested ephemeral storage in bytes.
+    pub requested_ephemeral_storage: i64,
+    /// Requested CPU for scoring (100m for containers requesting none).
+    pub non_zero_milli_cpu: i64,
+    /// Requested memory for scoring (200 MiB for containers requesting none).
+    pub non_zero_memory: i64,
+    /// Pods on the node.
+    pub pod_count: u32,
+    /// `spec.unschedulable`.
+    pub unschedulable: bool,
+    /// Whether the node has taints.
+    pub has_taints: bool,
+    /// Whether the node reports images.
+    pub has_images: bool,
+    /// Whether the node object is present.
+    pub has_node: bool,
+}
+
+impl NodeRecord {
+    /// The amount of a core resource allocatable (`None` for scalar resources).
+    pub fn allocatable(&self, name: &super::ResourceName) -> Option<i64> {
+        use super::ResourceName as R;
+        match name {
+            R::Cpu => Some(self.allocatable_milli_cpu),
+            R::Memory => Some(self.allocatable_memory),
+            R::EphemeralStorage => Some(self.allocatable_ephemeral_storage),
+            R::Pods => Some(self.allowed_pod_number),
+            R::Scalar(_) => None,
+        }
+    }
+
+    /// The amount of a core resource requested (`None` for scalar resources; pods
+    /// count 0 as in [`Resource`]).
+    pub fn requested(&self, name: &super::ResourceName) -> Option<i64> {
+        use super::ResourceName as R;
+        match name {
+            R::Cpu => Some(self.requested_milli_cpu),
+            R::Memory => Some(self.requested_memory),
+            R::EphemeralStorage => Some(self.requested_ephemeral_storage),
+            R::Pods => Some(0),
+            R::Scalar(_) => None,
+        }
+    }
+}
+
 /// A node and the pods assigned (or assumed) to it, with the aggregate values plugins
 /// need precomputed: requested and allocatable resources, non-zero requests for
-/// scoring, used host ports, pods with affinity terms and image states.
+/// scoring, used host ports, pods with affinity terms, image states, and the node's
+/// labels as interned ids ([`LabelIds`]).
 ///
 /// `NodeInfo` is shared as `Arc<NodeInfo>` between the cache and snapshots; the cache
-/// copies a node before changing it if a snapshot still holds it.
+/// copies a node before changing it if a snapshot still holds it. Its [`NodeRecord`]
+/// comes first so the per-node hot path reads adjacent memory.
 #[derive(Debug, Clone, Default)]
+#[repr(C)]
 pub struct NodeInfo {
-    node: Option<Arc<Node>>,
+    record: NodeRecord,
     name: Arc<str>,
+    label_ids: LabelIds,
     pods: Vec<Arc<PodInfo>>,
+    node: Option<Arc<Node>>,
     pods_with_affinity: Vec<Arc<PodInfo>>,
     pods_with_required_anti_affinity: Vec<Arc<PodInfo>>,
     used_ports: HostPortInfo,
@@ -62,9 +132,6 @@ pub struct NodeInfo {
     allocatable: Resource,
     image_states: Arc<HashMap<String, ImageStateSummary>>,
     generation: u64,
-    unschedulable: bool,
-    has_taints: bool,
-    has_images: bool,
 }
 
 /// Errors from changing a [`NodeInfo`].
@@ -100,23 +167,44 @@ impl NodeInfo {
             .map(Resource::from_list)
             .unwrap_or_default();
         let spec = node.spec.as_ref();
-        self.unschedulable = spec.and_then(|s| s.unschedulable).unwrap_or(false);
-        self.has_taints = spec.and_then(|s| s.taints.as_ref()).is_some_and(|t| !t.is_empty());
+        self.record.unschedulable = spec.and_then(|s| s.unschedulable).unwrap_or(false);
+        self.record.has_taints =
+            spec.and_then(|s| s.taints.as_ref()).is_some_and(|t| !t.is_empty());
+        self.label_ids = node.metadata.labels.as_ref().map(LabelIds::new).unwrap_or_default();
         self.node = Some(node);
         self.generation = next_generation();
+        self.refresh_record();
+    }
+
+    /// Derives the [`NodeRecord`]'s figures from the resources and pods.
+    fn refresh_record(&mut self) {
+        let r = &mut self.record;
+        r.allocatable_milli_cpu = self.allocatable.milli_cpu;
+        r.allocatable_memory = self.allocatable.memory;
+        r.allocatable_ephemeral_storage = self.allocatable.ephemeral_storage;
+        r.allowed_pod_number = self.allocatable.allowed_pod_number;
+        r.requested_milli_cpu = self.requested.milli_cpu;
+        r.requested_memory = self.requested.memory;
+        r.requested_ephemeral_storage = self.requested.ephemeral_storage;
+        r.non_zero_milli_cpu = self.non_zero_requested.milli_cpu;
+        r.non_zero_memory = self.non_zero_requested.memory;
+        r.pod_count = u32::try_from(self.pods.len()).unwrap_or(u32::MAX);
+        r.has_node = self.node.is_some();
     }
 
     /// Forgets the node object (pods may remain until they are removed).
     pub fn remove_node(&mut self) {
         self.node = None;
-        self.unschedulable = false;
-        self.has_taints = false;
+        self.record.unschedulable = false;
+        self.record.has_taints = false;
+        self.label_ids = LabelIds::default();
         self.generation = next_generation();
+        self.refresh_record();
     }
 
     /// Sets the image states (done by the cache, which counts nodes per image).
     pub fn set_image_states(&mut self, states: HashMap<String, ImageStateSummary>) {
-        self.has_images = !states.is_empty();
+        self.record.has_images = !states.is_empty();
         self.image_states = Arc::new(states);
     }
 
@@ -145,9 +233,24 @@ impl NodeInfo {
         self.node.as_ref().and_then(|n| n.metadata.labels.as_ref()).unwrap_or(&NO_LABELS)
     }
 
+    /// The node's labels as interned ids.
+    pub fn label_ids(&self) -> &LabelIds {
+        &self.label_ids
+    }
+
+    /// The value id of the node's label with key id `key`.
+    pub fn label_value_id(&self, key: LabelId) -> Option<LabelId> {
+        self.label_ids.get(key)
+    }
+
+    /// The figures the per-node hot path reads (see [`NodeRecord`]).
+    pub fn record(&self) -> &NodeRecord {
+        &self.record
+    }
+
     /// The node's taints.
     pub fn taints(&self) -> &[Taint] {
-        if !self.has_taints {
+        if !self.record.has_taints {
             return &[];
         }
         self.node
@@ -159,7 +262,7 @@ impl NodeInfo {
 
     /// `spec.unschedulable`.
     pub fn unschedulable(&self) -> bool {
-        self.unschedulable
+        self.record.unschedulable
     }
 
     /// The pods on the node.
@@ -204,7 +307,7 @@ impl NodeInfo {
 
     /// Whether the node reports any image (checked before touching the image map).
     pub fn has_images(&self) -> bool {
-        self.has_images
+        self.record.has_images
     }
 
     /// The generation: increases on every change.
@@ -229,6 +332,7 @@ impl NodeInfo {
         }
         self.pods.push(pod);
         self.generation = next_generation();
+        self.refresh_record();
     }
 
     /// Removes the pod with `key` (`namespace/name`), returning it.
@@ -254,6 +358,7 @@ impl NodeInfo {
             self.used_ports.remove(p);
         }
         self.generation = next_generation();
+        self.refresh_record();
         Ok(pod)
     }
 }
@@ -308,5 +413,100 @@ mod tests {
         assert_eq!(info.requested().milli_cpu, 500);
         assert_eq!(info.pods().len(), 1);
         assert!(matches!(info.remove_pod("default/a"), Err(NodeInfoError::PodNotFound { .. })));
+    }
+
+    /// The record as it must read, derived from the public accessors.
+    fn derived(info: &NodeInfo) -> NodeRecord {
+        let (a, r, z) = (info.allocatable(), info.requested(), info.non_zero_requested());
+        NodeRecord {
+            allocatable_milli_cpu: a.milli_cpu,
+            allocatable_memory: a.memory,
+            allocatable_ephemeral_storage: a.ephemeral_storage,
+            allowed_pod_number: a.allowed_pod_number,
+            requested_milli_cpu: r.milli_cpu,
+            requested_memory: r.memory,
+            requested_ephemeral_storage: r.ephemeral_storage,
+            non_zero_milli_cpu: z.milli_cpu,
+            non_zero_memory: z.memory,
+            pod_count: info.pods().len() as u32,
+            unschedulable: info.unschedulable(),
+            has_taints: !info.taints().is_empty(),
+            has_images: !info.image_states().is_empty(),
+            has_node: info.node().is_some(),
+        }
+    }
+
+    fn labelled_node(cpu: &str, zone: &str, unschedulable: bool, taints: usize) -> Arc<Node> {
+        use capstan_api_types::core::v1::NodeSpec;
+        let mut node = Node::default();
+        node.metadata.name = Some("n1".into());
+        node.metadata.labels = Some(BTreeMap::from([
+            ("kubernetes.io/hostname".into(), "n1".into()),
+            ("topology.kubernetes.io/zone".into(), zone.into()),
+        ]));
+        node.spec = Some(NodeSpec {
+            unschedulable: Some(unschedulable),
+            taints: Some(
+                (0..taints)
+                    .map(|i| Taint {
+                        key: format!("t{i}"),
+                        effect: "NoSchedule".into(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        });
+        node.status = Some(NodeStatus {
+            allocatable: Some(BTreeMap::from([
+                ("cpu".into(), Q(cpu.into())),
+                ("memory".into(), Q("8Gi".into())),
+                ("ephemeral-storage".into(), Q("10Gi".into())),
+                ("pods".into(), Q("110".into())),
+            ])),
+            ..Default::default()
+        });
+        Arc::new(node)
+    }
+
+    #[test]
+    fn record_and_label_ids_follow_every_change() {
+        use super::super::label_ids;
+        let zone = label_ids::intern("topology.kubernetes.io/zone");
+        let mut info = NodeInfo::new(labelled_node("4", "z1", false, 0));
+        assert_eq!(*info.record(), derived(&info));
+        assert_eq!(info.label_value_id(zone), Some(label_ids::intern("z1")));
+        assert_eq!(info.label_ids().len(), 2);
+        let mut live = Vec::new();
+        for i in 0..12 {
+            let p = pod(&format!("p{i}"), if i % 3 == 0 { "0" } else { "250m" });
+            live.push(p.key().to_string());
+            info.add_pod(p);
+            assert_eq!(*info.record(), derived(&info), "after adding p{i}");
+            if i % 4 == 3 {
+                let key = live.remove(i % live.len());
+                info.remove_pod(&key).expect("present");
+                assert_eq!(*info.record(), derived(&info), "after removing {key}");
+            }
+        }
+        assert_eq!(info.record().pod_count as usize, live.len());
+        let before = info.clone();
+        info.set_node(labelled_node("8", "z2", true, 2));
+        assert_eq!(*info.record(), derived(&info));
+        assert_eq!(info.record().allocatable_milli_cpu, 8000);
+        assert!(info.record().unschedulable && info.record().has_taints);
+        assert_eq!(info.label_value_id(zone), Some(label_ids::intern("z2")));
+        // The copy a snapshot holds keeps its own record and labels.
+        assert_eq!(before.record().allocatable_milli_cpu, 4000);
+        assert_eq!(before.label_value_id(zone), Some(label_ids::intern("z1")));
+        info.set_image_states(HashMap::from([(
+            "img:1".to_string(),
+            ImageStateSummary::fixed(1 << 20, 1),
+        )]));
+        assert_eq!(*info.record(), derived(&info));
+        info.remove_node();
+        assert_eq!(*info.record(), derived(&info));
+        assert!(!info.record().has_node && !info.record().unschedulable);
+        assert_eq!(info.label_value_id(zone), None);
     }
 }

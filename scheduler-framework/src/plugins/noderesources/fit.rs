@@ -107,9 +107,19 @@ pub const TOO_MANY_PODS: &str = "Too many pods";
 
 impl FilterPlugin for Fit {
     fn filter(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        let alloc = node.allocatable();
-        let used = node.requested();
+        let r = node.record();
         let want = &pod.requests;
+        // The common case — the pod fits — reads the node's record only.
+        let fits_core = i64::from(r.pod_count) < r.allowed_pod_number
+            && (want.milli_cpu == 0
+                || r.allocatable_milli_cpu >= want.milli_cpu + r.requested_milli_cpu)
+            && (want.memory == 0 || r.allocatable_memory >= want.memory + r.requested_memory)
+            && (want.ephemeral_storage == 0
+                || r.allocatable_ephemeral_storage
+                    >= want.ephemeral_storage + r.requested_ephemeral_storage);
+        if fits_core && want.scalar_resources.is_empty() {
+            return Status::success();
+        }
         let mut status: Option<Status> = None;
         let mut add = |reason: std::borrow::Cow<'static, str>, unresolvable: bool| {
             let code =
@@ -126,30 +136,35 @@ impl FilterPlugin for Fit {
                 }
             });
         };
-        if node.pods().len() as i64 + 1 > alloc.allowed_pod_number {
+        if i64::from(r.pod_count) + 1 > r.allowed_pod_number {
             add(TOO_MANY_PODS.into(), false);
         }
-        if want.milli_cpu > 0 && alloc.milli_cpu < want.milli_cpu + used.milli_cpu {
-            add("Insufficient cpu".into(), want.milli_cpu > alloc.milli_cpu);
+        if want.milli_cpu > 0 && r.allocatable_milli_cpu < want.milli_cpu + r.requested_milli_cpu {
+            add("Insufficient cpu".into(), want.milli_cpu > r.allocatable_milli_cpu);
         }
-        if want.memory > 0 && alloc.memory < want.memory + used.memory {
-            add("Insufficient memory".into(), want.memory > alloc.memory);
+        if want.memory > 0 && r.allocatable_memory < want.memory + r.requested_memory {
+            add("Insufficient memory".into(), want.memory > r.allocatable_memory);
         }
         if want.ephemeral_storage > 0
-            && alloc.ephemeral_storage < want.ephemeral_storage + used.ephemeral_storage
+            && r.allocatable_ephemeral_storage
+                < want.ephemeral_storage + r.requested_ephemeral_storage
         {
             add(
                 "Insufficient ephemeral-storage".into(),
-                want.ephemeral_storage > alloc.ephemeral_storage,
+                want.ephemeral_storage > r.allocatable_ephemeral_storage,
             );
         }
-        for (name, amount) in &want.scalar_resources {
-            if *amount == 0 || self.ignored(name) {
-                continue;
-            }
-            let a = alloc.scalar(name);
-            if a < amount + used.scalar(name) {
-                add(format!("Insufficient {name}").into(), *amount > a);
+        if !want.scalar_resources.is_empty() {
+            let alloc = node.allocatable();
+            let used = node.requested();
+            for (name, amount) in &want.scalar_resources {
+                if *amount == 0 || self.ignored(name) {
+                    continue;
+                }
+                let a = alloc.scalar(name);
+                if a < amount + used.scalar(name) {
+                    add(format!("Insufficient {name}").into(), *amount > a);
+                }
             }
         }
         status.unwrap_or_else(Status::success)

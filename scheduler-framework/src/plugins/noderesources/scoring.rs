@@ -114,22 +114,28 @@ pub fn allocatable_and_requested(
     resource: &ResourceName,
     use_requested: bool,
 ) -> (i64, i64) {
-    let alloc = node.allocatable().get_resolved(resource);
+    let r = node.record();
     match resource {
         ResourceName::Cpu if !use_requested => {
-            (alloc, node.non_zero_requested().milli_cpu + pod.non_zero_milli_cpu)
+            (r.allocatable_milli_cpu, r.non_zero_milli_cpu + pod.non_zero_milli_cpu)
         }
         ResourceName::Memory if !use_requested => {
-            (alloc, node.non_zero_requested().memory + pod.non_zero_memory)
+            (r.allocatable_memory, r.non_zero_memory + pod.non_zero_memory)
         }
         ResourceName::Scalar(_) => {
             let req = pod.requests.get_resolved(resource);
             if req == 0 {
                 return (0, 0);
             }
-            (alloc, node.requested().get_resolved(resource) + req)
+            (
+                node.allocatable().get_resolved(resource),
+                node.requested().get_resolved(resource) + req,
+            )
         }
-        _ => (alloc, node.requested().get_resolved(resource) + pod.requests.get_resolved(resource)),
+        _ => (
+            r.allocatable(resource).unwrap_or_default(),
+            r.requested(resource).unwrap_or_default() + pod.requests.get_resolved(resource),
+        ),
     }
 }
 

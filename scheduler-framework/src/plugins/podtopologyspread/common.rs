@@ -3,7 +3,7 @@
 use capstan_api_types::core::v1::TopologySpreadConstraint;
 use capstan_api_types::labels::{LabelSelectorError, Labels, Operator, Requirement, Selector};
 
-use crate::framework::types::{NodeInfo, PodInfo};
+use crate::framework::types::{LabelId, NodeInfo, PodInfo, label_ids};
 use crate::plugins::helper::{RequiredNodeAffinity, find_untolerated_taint, pod_tolerations};
 
 /// `kubernetes.io/hostname`.
@@ -16,6 +16,8 @@ pub struct Constraint {
     pub max_skew: i32,
     /// `topologyKey`.
     pub topology_key: String,
+    /// `topologyKey` interned (`None`: no node ever had the label, so none has it).
+    pub topology_key_id: Option<LabelId>,
     /// The selector, with `matchLabelKeys` merged in.
     pub selector: Selector,
     /// `minDomains` (1 when unset).
@@ -46,11 +48,17 @@ impl Constraint {
         Ok(Constraint {
             max_skew: c.max_skew,
             topology_key: c.topology_key.clone(),
+            topology_key_id: label_ids::lookup(&c.topology_key),
             selector: sel,
             min_domains: c.min_domains.unwrap_or(1),
             honor_node_affinity: c.node_affinity_policy.as_deref() != Some("Ignore"),
             honor_node_taints: c.node_taints_policy.as_deref() == Some("Honor"),
         })
+    }
+
+    /// The id of `node`'s value of the topology label (`None` when it lacks it).
+    pub fn domain_of(&self, node: &NodeInfo) -> Option<LabelId> {
+        self.topology_key_id.and_then(|k| node.label_value_id(k))
     }
 
     /// Whether `node` counts as a domain for `pod` under the node policies.
@@ -77,7 +85,7 @@ impl Constraint {
 
 /// Whether the node has every constraint's topology label.
 pub fn node_labels_match(constraints: &[Constraint], node: &NodeInfo) -> bool {
-    constraints.iter().all(|c| node.labels().contains_key(&c.topology_key))
+    constraints.iter().all(|c| c.domain_of(node).is_some())
 }
 
 /// The number of pods on `node` in `namespace` matching `selector` (terminating pods excluded).

@@ -18,7 +18,7 @@ use crate::framework::interface::{
 };
 use crate::framework::registry::{PluginError, decode_args};
 use crate::framework::status::Status;
-use crate::framework::types::{NodeInfo, PodInfo};
+use crate::framework::types::{IdMap, LabelId, NodeInfo, PodInfo};
 use crate::plugins::names::POD_TOPOLOGY_SPREAD;
 use crate::plugins::node_memo::{Aggregate, NodeMemo, SumMemo};
 
@@ -65,34 +65,31 @@ pub struct PodTopologySpread {
     domains: SumMemo<DomainCounts>,
 }
 
-/// Per constraint and domain (topology value): eligible nodes and matching pods.
+/// Per constraint and domain (interned topology value): eligible nodes and matching pods.
 #[derive(Debug, Clone, Default)]
 struct DomainCounts {
-    per_constraint: Vec<HashMap<String, (i32, i32)>>,
+    per_constraint: Vec<IdMap<(i32, i32)>>,
 }
 
 /// One node's share of [`DomainCounts`]: per constraint, when the node is an eligible
-/// domain member, its topology value and matching pods (`None` for a node lacking a
-/// constraint's topology key).
-type NodeDomains = Option<Vec<Option<(String, i32)>>>;
+/// domain member, its topology value's id and matching pods (`None` for a node lacking
+/// a constraint's topology key).
+type NodeDomains = Option<Vec<Option<(LabelId, i32)>>>;
 
 impl Aggregate for DomainCounts {
     type Node = NodeDomains;
     fn apply(&mut self, node: &NodeDomains, sign: i64) {
         let Some(per_constraint) = node else { return };
         if self.per_constraint.len() < per_constraint.len() {
-            self.per_constraint.resize_with(per_constraint.len(), HashMap::new);
+            self.per_constraint.resize_with(per_constraint.len(), IdMap::default);
         }
         for (counts, member) in self.per_constraint.iter_mut().zip(per_constraint) {
-            let Some((value, pods)) = member else { continue };
-            let entry = match counts.get_mut(value.as_str()) {
-                Some(e) => e,
-                None => counts.entry(value.clone()).or_default(),
-            };
+            let Some((value, pods)) = *member else { continue };
+            let entry = counts.entry(value).or_default();
             entry.0 += sign as i32;
             entry.1 += sign as i32 * pods;
             if entry.0 == 0 {
-                counts.remove(value.as_str());
+                counts.remove(&value);
             }
         }
     }
@@ -100,8 +97,8 @@ impl Aggregate for DomainCounts {
 
 impl DomainCounts {
     /// Matching pods in domain `value` of constraint `i` (`None`: not a domain).
-    fn get(&self, i: usize, value: &str) -> Option<i32> {
-        self.per_constraint.get(i).and_then(|m| m.get(value)).map(|(_, pods)| *pods)
+    fn get(&self, i: usize, value: LabelId) -> Option<i32> {
+        self.per_constraint.get(i).and_then(|m| m.get(&value)).map(|(_, pods)| *pods)
     }
 
     /// Number of domains of constraint `i` and their least matching pods.
@@ -150,10 +147,9 @@ fn domains_on(
         constraints
             .iter()
             .map(|c| {
-                c.node_eligible(node, pod, affinity).then(|| {
-                    let v = node.labels()[&c.topology_key].clone();
-                    (v, common::count_matching(node, pod.namespace(), &c.selector))
-                })
+                let v = c.domain_of(node)?;
+                c.node_eligible(node, pod, affinity)
+                    .then(|| (v, common::count_matching(node, pod.namespace(), &c.selector)))
             })
             .collect(),
     )
@@ -336,8 +332,8 @@ impl FilterState {
             if !c.selector.matches(&changed.pod.metadata.labels) {
                 continue;
             }
-            let v = node.labels().get(&c.topology_key).cloned().unwrap_or_default();
-            if self.counts.get(i, &v).is_some() {
+            let Some(v) = c.domain_of(node) else { continue };
+            if self.counts.get(i, v).is_some() {
                 let counts = Arc::make_mut(&mut self.counts);
                 if let Some(n) = counts.per_constraint[i].get_mut(&v) {
                     n.1 += delta;
@@ -416,7 +412,7 @@ impl FilterPlugin for PodTopologySpread {
             return Status::error("PodTopologySpread: no PreFilter state");
         };
         for (i, c) in st.constraints.iter().enumerate() {
-            let Some(v) = node.labels().get(&c.topology_key) else {
+            let Some(v) = c.domain_of(node) else {
                 return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
             };
             let matched = st.counts.get(i, v).unwrap_or(0);
