@@ -51,8 +51,7 @@ const INLINE: usize = 6;
 pub struct LabelIds {
     inline: [(LabelId, LabelId); INLINE],
     inline_len: u8,
-    /// Every label is inline.
-    complete: bool,
+    /// Every label sorted by key id, when not all of them are inline.
     all: Option<Arc<[(LabelId, LabelId)]>>,
 }
 
@@ -78,8 +77,7 @@ impl LabelIds {
         for &pair in &pairs {
             push(&mut ids, pair);
         }
-        ids.complete = pairs.len() == usize::from(ids.inline_len);
-        if !ids.complete {
+        if pairs.len() > usize::from(ids.inline_len) {
             ids.all = Some(pairs.into());
         }
         ids
@@ -91,10 +89,7 @@ impl LabelIds {
         if let Some(&(_, v)) = inline.iter().find(|&&(k, _)| k == key) {
             return Some(v);
         }
-        if self.complete {
-            return None;
-        }
-        let all = self.all.as_deref().unwrap_or(&[]);
+        let all = self.all.as_deref()?;
         all.binary_search_by_key(&key, |&(k, _)| k).ok().map(|i| all[i].1)
     }
 
@@ -105,10 +100,7 @@ impl LabelIds {
 
     /// Number of labels.
     pub fn len(&self) -> usize {
-        match &self.all {
-            Some(all) if !self.complete => all.len(),
-            _ => usize::from(self.inline_len),
-        }
+        self.all.as_ref().map_or(usize::from(self.inline_len), |all| all.len())
     }
 
     /// Whether there are no labels.
