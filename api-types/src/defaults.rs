@@ -519,6 +519,39 @@ pub fn default_object(gvk: &GroupVersionKind, obj: &mut Value) -> Result<bool, D
     }
 }
 
+/// Applies the defaults of a typed object of a built-in kind in place — what
+/// [`default_object`] does after decoding, for a caller that already holds the typed
+/// form (the API server decodes request bodies through it). Returns `false` (object
+/// untouched) for types without defaulting.
+pub fn default_typed(obj: &mut dyn std::any::Any) -> bool {
+    macro_rules! by_type {
+        ($($t:ty => $f:path),* $(,)?) => {
+            $(if let Some(typed) = obj.downcast_mut::<$t>() {
+                $f(typed);
+                return true;
+            })*
+        };
+    }
+    by_type!(
+        core::v1::Pod => default_pod,
+        core::v1::PodTemplate => default_pod_template,
+        core::v1::ReplicationController => default_replication_controller,
+        core::v1::Service => default_service,
+        core::v1::Secret => default_secret,
+        core::v1::Namespace => default_namespace,
+        core::v1::PersistentVolumeClaim => default_persistent_volume_claim,
+        core::v1::PersistentVolume => default_persistent_volume,
+        core::v1::Endpoints => default_endpoints,
+        apps::v1::Deployment => default_deployment,
+        apps::v1::ReplicaSet => default_replica_set,
+        apps::v1::StatefulSet => default_stateful_set,
+        apps::v1::DaemonSet => default_daemon_set,
+        batch::v1::Job => default_job,
+        batch::v1::CronJob => default_cron_job,
+    );
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,6 +571,45 @@ mod tests {
         for (image, want) in cases {
             assert_eq!(default_pull_policy(image), want, "{image}");
         }
+    }
+
+    /// The typed entry point applies exactly what the JSON one does, kind by kind.
+    #[test]
+    fn typed_defaults_match_json_defaults() {
+        fn check<T>(gvk: GroupVersionKind, input: Value)
+        where
+            T: serde::de::DeserializeOwned + serde::Serialize + 'static,
+        {
+            let mut via_json = input.clone();
+            let applied = default_object(&gvk, &mut via_json).unwrap();
+            let mut typed: T = serde_json::from_value(input).unwrap();
+            assert_eq!(default_typed(&mut typed), applied, "{gvk}");
+            assert_eq!(serde_json::to_value(&typed).unwrap(), via_json, "{gvk}");
+        }
+        let template = json!({"metadata": {"labels": {"app": "a"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+        check::<core::v1::Pod>(
+            GroupVersionKind::new("", "v1", "Pod"),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c",
+                "image": "nginx", "resources": {"limits": {"cpu": "1"}}}]}}),
+        );
+        check::<apps::v1::Deployment>(
+            GroupVersionKind::new("apps", "v1", "Deployment"),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"app": "a"}},
+                "template": template.clone()}}),
+        );
+        check::<batch::v1::Job>(
+            GroupVersionKind::new("batch", "v1", "Job"),
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"template": template}}),
+        );
+        check::<core::v1::Service>(
+            GroupVersionKind::new("", "v1", "Service"),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}}),
+        );
+        check::<core::v1::ConfigMap>(
+            GroupVersionKind::new("", "v1", "ConfigMap"),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}),
+        );
     }
 
     #[test]

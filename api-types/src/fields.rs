@@ -56,10 +56,35 @@ pub struct FieldRequirement {
     pub value: String,
 }
 
+/// Source of field values for matching (a map of field path to value, or a compact form
+/// of one); a missing field reads as `""`.
+pub trait FieldSource {
+    /// The value of the field `path`, if present.
+    fn field(&self, path: &str) -> Option<&str>;
+}
+
+impl FieldSource for BTreeMap<String, String> {
+    fn field(&self, path: &str) -> Option<&str> {
+        self.get(path).map(String::as_str)
+    }
+}
+
+impl FieldSource for [(&str, &str)] {
+    fn field(&self, path: &str) -> Option<&str> {
+        self.iter().find(|(p, _)| *p == path).map(|(_, v)| *v)
+    }
+}
+
+impl<F: FieldSource + ?Sized> FieldSource for &F {
+    fn field(&self, path: &str) -> Option<&str> {
+        (**self).field(path)
+    }
+}
+
 impl FieldRequirement {
     /// Whether `fields` satisfy this term; a missing field reads as `""` as in Kubernetes.
-    pub fn matches(&self, fields: &BTreeMap<String, String>) -> bool {
-        let have = fields.get(&self.field).map(String::as_str).unwrap_or("");
+    pub fn matches<F: FieldSource + ?Sized>(&self, fields: &F) -> bool {
+        let have = fields.field(&self.field).unwrap_or("");
         match self.operator {
             FieldOperator::Equals | FieldOperator::DoubleEquals => have == self.value,
             FieldOperator::NotEquals => have != self.value,
@@ -136,7 +161,7 @@ impl FieldSelector {
     }
 
     /// Whether `fields` satisfy every term.
-    pub fn matches(&self, fields: &BTreeMap<String, String>) -> bool {
+    pub fn matches<F: FieldSource + ?Sized>(&self, fields: &F) -> bool {
         self.requirements.iter().all(|r| r.matches(fields))
     }
 
@@ -349,10 +374,23 @@ pub fn field_set(
     obj: &Value,
     namespaced: bool,
 ) -> BTreeMap<String, String> {
-    let mut f = BTreeMap::new();
-    let mut put = |k: &str, v: String| {
-        f.insert(k.to_string(), v);
-    };
+    field_values(group, plural, obj, namespaced)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// [`field_set`] as a list of static field paths with their values, in the order of
+/// [`selectable_fields`] (for holders that keep many objects' fields: the paths are not
+/// copied).
+pub fn field_values(
+    group: &str,
+    plural: &str,
+    obj: &Value,
+    namespaced: bool,
+) -> Vec<(&'static str, String)> {
+    let mut f = Vec::with_capacity(selectable_fields(group, plural).len());
+    let mut put = |k: &'static str, v: String| f.push((k, v));
     put("metadata.name", str_at(obj, &["metadata", "name"]).to_string());
     if namespaced {
         put("metadata.namespace", str_at(obj, &["metadata", "namespace"]).to_string());
@@ -379,10 +417,16 @@ pub fn field_set(
             put("spec.unschedulable", u.to_string());
         }
         ("", "events") => {
-            for k in
-                ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"]
-            {
-                put(&format!("involvedObject.{k}"), str_at(obj, &["involvedObject", k]).into());
+            for (path, k) in [
+                ("involvedObject.kind", "kind"),
+                ("involvedObject.namespace", "namespace"),
+                ("involvedObject.name", "name"),
+                ("involvedObject.uid", "uid"),
+                ("involvedObject.apiVersion", "apiVersion"),
+                ("involvedObject.resourceVersion", "resourceVersion"),
+                ("involvedObject.fieldPath", "fieldPath"),
+            ] {
+                put(path, str_at(obj, &["involvedObject", k]).into());
             }
             put("reason", str_at(obj, &["reason"]).into());
             put("reportingComponent", str_at(obj, &["reportingComponent"]).into());
@@ -469,6 +513,48 @@ mod tests {
             FieldSelector::parse("spec.nodeName=n1").unwrap().required_value("spec.nodeName"),
             Some("n1")
         );
+    }
+
+    #[test]
+    fn field_values_are_the_field_set_with_static_paths() {
+        let objects = [
+            (
+                "",
+                "pods",
+                json!({"metadata": {"name": "p", "namespace": "d"},
+                "spec": {"nodeName": "n1", "hostNetwork": true}, "status": {"phase": "Running"}}),
+            ),
+            (
+                "",
+                "events",
+                json!({"metadata": {"name": "e", "namespace": "d"},
+                "involvedObject": {"kind": "Pod", "uid": "u"}, "reason": "Scheduled",
+                "source": {"component": "sched"}}),
+            ),
+            ("", "nodes", json!({"metadata": {"name": "n"}, "spec": {"unschedulable": true}})),
+            ("apps", "replicasets", json!({"metadata": {"name": "r"}, "status": {}})),
+            ("", "configmaps", json!({"metadata": {"name": "c", "namespace": "d"}})),
+        ];
+        for (group, plural, obj) in objects {
+            let namespaced = plural != "nodes";
+            let values = field_values(group, plural, &obj, namespaced);
+            let supported = selectable_fields(group, plural);
+            for (path, _) in &values {
+                assert!(supported.contains(path), "{plural}: {path} is selectable");
+            }
+            let as_map: BTreeMap<String, String> =
+                values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            assert_eq!(as_map, field_set(group, plural, &obj, namespaced), "{plural}");
+            assert_eq!(as_map.len(), values.len(), "{plural}: no path twice");
+            // The same selectors match the list as the map.
+            let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            for path in supported {
+                for value in ["", "n1", "Running", "true", "Scheduled", "0"] {
+                    let s = FieldSelector::one_term_equal(path, value);
+                    assert_eq!(s.matches(pairs.as_slice()), s.matches(&as_map), "{path}={value}");
+                }
+            }
+        }
     }
 
     #[test]

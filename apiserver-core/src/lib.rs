@@ -22,6 +22,7 @@
 pub mod admission;
 pub mod audit;
 pub mod discovery;
+mod json_bytes;
 pub mod managed_fields;
 pub mod patch;
 pub mod request;

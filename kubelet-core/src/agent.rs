@@ -7,7 +7,7 @@ use crate::container_logs::ContainerLogs;
 use crate::cri::{ImageService, RuntimeService, v1};
 use crate::node_status::{NodeConfig, NodeRuntimeInfo, Pressure, node_status};
 use crate::pleg::GenericPleg;
-use crate::pod_worker::{self, WorkerMsg};
+use crate::pod_worker::{self, MailboxSender, WorkerMsg};
 use crate::probe::{ProbeNetwork, Prober};
 use crate::source::{PodEvent, PodKey, PodSource, StatusSink};
 use crate::volumes::VolumeManager;
@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// What a node agent runs with.
 pub struct NodeDeps {
@@ -91,7 +90,7 @@ pub struct NodeContext {
     pub clock: Arc<dyn Clock>,
     /// Container log root.
     pub log_root: Option<PathBuf>,
-    workers: Mutex<HashMap<String, mpsc::UnboundedSender<WorkerMsg>>>,
+    workers: Mutex<HashMap<String, MailboxSender>>,
 }
 
 impl std::fmt::Debug for NodeContext {
@@ -163,9 +162,7 @@ impl NodeAgent {
             PodEvent::Delete { pod, grace_period_seconds } => {
                 let uid = pod.metadata.uid.as_deref().unwrap_or_default();
                 match self.ctx.workers.lock().get(uid) {
-                    Some(tx) => {
-                        let _ = tx.send(WorkerMsg::Delete(grace_period_seconds));
-                    }
+                    Some(tx) => tx.send(WorkerMsg::Delete(grace_period_seconds)),
                     None => {
                         let status = self.ctx.status.clone();
                         let key = PodKey::of(&pod);
@@ -180,9 +177,7 @@ impl NodeAgent {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let mut workers = self.ctx.workers.lock();
         match workers.get(&uid) {
-            Some(tx) => {
-                let _ = tx.send(WorkerMsg::Update(pod));
-            }
+            Some(tx) => tx.send(WorkerMsg::Update(pod)),
             None => {
                 let tx = pod_worker::spawn(self.ctx.clone(), pod);
                 workers.insert(uid, tx);
@@ -210,7 +205,7 @@ impl NodeAgent {
                         for e in events {
                             if seen.insert(e.pod_uid().to_owned()) {
                                 if let Some(tx) = workers.get(e.pod_uid()) {
-                                    let _ = tx.send(WorkerMsg::Pleg);
+                                    tx.send(WorkerMsg::Pleg);
                                 }
                             }
                         }

@@ -7,7 +7,11 @@ use k8s_openapi::api::core::v1::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
     ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
+use std::borrow::Cow;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::OnceLock;
 
 /// A terminated container run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,21 +194,44 @@ pub fn phase(view: &PodView<'_>) -> &'static str {
     }
 }
 
+/// Where a new status finds the conditions it reported before (their transition times
+/// stay while their status does).
+trait PreviousConditions {
+    /// The last transition time of condition `type_` when its status was `status`.
+    fn transition_time(&self, type_: &str, status: &str) -> Option<Time>;
+}
+
+impl PreviousConditions for PodStatus {
+    fn transition_time(&self, type_: &str, status: &str) -> Option<Time> {
+        self.conditions
+            .as_ref()
+            .and_then(|cs| cs.iter().find(|c| c.type_ == type_))
+            .filter(|c| c.status == status)
+            .and_then(|c| c.last_transition_time.clone())
+    }
+}
+
+impl PreviousConditions for ReportedStatus {
+    fn transition_time(&self, type_: &str, status: &str) -> Option<Time> {
+        self.conditions
+            .iter()
+            .find(|c| c.type_ == type_)
+            .filter(|c| c.status == status)
+            .and_then(|c| c.last_transition_time.clone())
+    }
+}
+
 fn condition(
     type_: &str,
     ok: bool,
     reason: Option<&str>,
     message: Option<String>,
-    previous: Option<&PodStatus>,
+    previous: Option<&dyn PreviousConditions>,
     now: Timestamp,
 ) -> PodCondition {
     let status = if ok { "True" } else { "False" };
-    let last_transition_time = previous
-        .and_then(|p| p.conditions.as_ref())
-        .and_then(|cs| cs.iter().find(|c| c.type_ == type_))
-        .filter(|c| c.status == status)
-        .and_then(|c| c.last_transition_time.clone())
-        .unwrap_or_else(|| meta_time(now));
+    let last_transition_time =
+        previous.and_then(|p| p.transition_time(type_, status)).unwrap_or_else(|| meta_time(now));
     PodCondition {
         type_: type_.to_owned(),
         status: status.to_owned(),
@@ -215,8 +242,112 @@ fn condition(
     }
 }
 
+/// The condition types and statuses a pod status uses, shared instead of copied.
+const KNOWN_WORDS: &[&str] = &[
+    "PodReadyToStartContainers",
+    "Initialized",
+    "Ready",
+    "ContainersReady",
+    "PodScheduled",
+    "True",
+    "False",
+    "Unknown",
+];
+
+fn shared_word(word: &str) -> Cow<'static, str> {
+    match KNOWN_WORDS.iter().find(|w| **w == word) {
+        Some(w) => Cow::Borrowed(w),
+        None => Cow::Owned(word.to_owned()),
+    }
+}
+
+/// One condition of a reported status, as far as later statuses need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ConditionMark {
+    type_: Cow<'static, str>,
+    status: Cow<'static, str>,
+    last_transition_time: Option<Time>,
+}
+
+/// What a pod worker keeps of the status it last reported, instead of the status itself:
+/// a 128-bit digest of its JSON (whether a new status differs) and its conditions' types,
+/// statuses and transition times (which a new status keeps while a condition holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedStatus {
+    digest: [u64; 2],
+    conditions: Box<[ConditionMark]>,
+}
+
+/// Two hash functions with the process's random keys: together a 128-bit digest.
+fn digest_keys() -> &'static [RandomState; 2] {
+    static KEYS: OnceLock<[RandomState; 2]> = OnceLock::new();
+    KEYS.get_or_init(|| [RandomState::new(), RandomState::new()])
+}
+
+/// Feeds serialized JSON into both hashers without building it.
+struct DigestWriter([std::hash::DefaultHasher; 2]);
+
+impl std::io::Write for DigestWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for h in &mut self.0 {
+            h.write(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn digest(status: &PodStatus) -> [u64; 2] {
+    let [a, b] = digest_keys();
+    let mut w = DigestWriter([a.build_hasher(), b.build_hasher()]);
+    // Serializing a `PodStatus` into memory cannot fail.
+    serde_json::to_writer(&mut w, status).expect("a pod status serializes");
+    [w.0[0].finish(), w.0[1].finish()]
+}
+
+impl ReportedStatus {
+    /// What to keep of `status` once it is reported.
+    pub fn of(status: &PodStatus) -> Self {
+        let conditions = status
+            .conditions
+            .iter()
+            .flatten()
+            .map(|c| ConditionMark {
+                type_: shared_word(&c.type_),
+                status: shared_word(&c.status),
+                last_transition_time: c.last_transition_time.clone(),
+            })
+            .collect();
+        ReportedStatus { digest: digest(status), conditions }
+    }
+
+    /// Whether `status` is the status reported (equal JSON, up to a 128-bit digest).
+    pub fn is(&self, status: &PodStatus) -> bool {
+        self.digest == digest(status)
+    }
+}
+
+/// The full pod status after `previous` was reported (see [`pod_status`]).
+pub fn pod_status_after(
+    view: &PodView<'_>,
+    previous: Option<&ReportedStatus>,
+    now: Timestamp,
+) -> PodStatus {
+    build_pod_status(view, previous.map(|p| p as &dyn PreviousConditions), now)
+}
+
 /// The full pod status. `previous` keeps condition transition times stable.
 pub fn pod_status(view: &PodView<'_>, previous: Option<&PodStatus>, now: Timestamp) -> PodStatus {
+    build_pod_status(view, previous.map(|p| p as &dyn PreviousConditions), now)
+}
+
+fn build_pod_status(
+    view: &PodView<'_>,
+    previous: Option<&dyn PreviousConditions>,
+    now: Timestamp,
+) -> PodStatus {
     let phase = phase(view);
     let completed = matches!(phase, "Succeeded" | "Failed");
     let initialized = view.init.iter().all(init_done);
@@ -348,5 +479,56 @@ mod tests {
             };
             assert_eq!(phase(&v), want, "{policy} {p:?}");
         }
+    }
+
+    #[test]
+    fn a_reported_status_keeps_transition_times_and_tells_changes() {
+        let pod = Pod::default();
+        let running = [ContainerView {
+            ready: true,
+            started: true,
+            ..view("a", ContainerPhase::Running { started_at: None }, None)
+        }];
+        let waiting = [view(
+            "a",
+            ContainerPhase::Waiting { reason: "ContainerCreating".into(), message: None },
+            None,
+        )];
+        let at = |containers| PodView {
+            pod: &pod,
+            sandbox_ready: true,
+            pod_ips: &[],
+            host_ip: "10.0.0.1",
+            start_time: None,
+            init: &[],
+            containers,
+            terminating: false,
+        };
+        let t0 = Timestamp::from_second(1_000).unwrap();
+        let t1 = Timestamp::from_second(2_000).unwrap();
+        let first = pod_status(&at(&waiting), None, t0);
+        let kept = ReportedStatus::of(&first);
+        assert!(kept.is(&first));
+        // The same view later: the same status (times kept), for both forms of `previous`.
+        let again = pod_status_after(&at(&waiting), Some(&kept), t1);
+        assert_eq!(again, first);
+        assert!(kept.is(&again));
+        assert_eq!(pod_status(&at(&waiting), Some(&first), t1), again);
+        // Running: Ready and ContainersReady change (new time), the others keep theirs.
+        let next = pod_status_after(&at(&running), Some(&kept), t1);
+        assert_eq!(next, pod_status(&at(&running), Some(&first), t1));
+        assert!(!kept.is(&next));
+        let time_of = |s: &PodStatus, t: &str| {
+            let c = s.conditions.as_ref().unwrap().iter().find(|c| c.type_ == t).unwrap();
+            c.last_transition_time.clone().unwrap().0
+        };
+        assert_eq!(time_of(&next, "Ready"), t1);
+        assert_eq!(time_of(&next, "PodScheduled"), t0);
+        // Any change shows, however small.
+        let mut other = first.clone();
+        other.pod_ip = Some("10.1.0.1".into());
+        assert!(!kept.is(&other));
+        other.pod_ip = None;
+        assert!(kept.is(&other));
     }
 }

@@ -49,13 +49,13 @@ fn pod_refs(pod: &Value) -> PodRefs {
         ..PodRefs::default()
     };
     let pod_name = str_at(pod, "/metadata/name").unwrap_or("");
-    let items = |p: &str| pod.pointer(p).and_then(Value::as_array).cloned().unwrap_or_default();
+    let items = |p: &str| pod.pointer(p).and_then(Value::as_array).into_iter().flatten();
     for volume in items("/spec/volumes") {
-        refs.secrets.extend(str_at(&volume, "/secret/secretName").map(String::from));
-        refs.configmaps.extend(str_at(&volume, "/configMap/name").map(String::from));
-        refs.claims.extend(str_at(&volume, "/persistentVolumeClaim/claimName").map(String::from));
+        refs.secrets.extend(str_at(volume, "/secret/secretName").map(String::from));
+        refs.configmaps.extend(str_at(volume, "/configMap/name").map(String::from));
+        refs.claims.extend(str_at(volume, "/persistentVolumeClaim/claimName").map(String::from));
         if volume.get("ephemeral").is_some()
-            && let Some(v) = str_at(&volume, "/name")
+            && let Some(v) = str_at(volume, "/name")
         {
             refs.claims.insert(format!("{pod_name}-{v}"));
         }
@@ -80,7 +80,7 @@ fn pod_refs(pod: &Value) -> PodRefs {
         }
     }
     for secret in items("/spec/imagePullSecrets") {
-        refs.secrets.extend(str_at(&secret, "/name").map(String::from));
+        refs.secrets.extend(str_at(secret, "/name").map(String::from));
     }
     refs
 }
@@ -331,14 +331,211 @@ impl NodeAuthorizer {
 
 fn apply(graph: &mut Graph, object: &CachedObject, deleted: bool) {
     let key = (object.namespace.clone().unwrap_or_default(), object.name.clone());
-    if deleted {
+    // A pod bound to no node is in no node's graph: its selectable `spec.nodeName`
+    // says so without reading the pod.
+    if deleted || object.fields.get("spec.nodeName").is_none() {
         graph.remove(&key);
         return;
     }
-    // The references only: the bytes as stored (no resourceVersion), without a copy.
-    match serde_json::from_slice::<Value>(object.json.without_resource_version()) {
-        Ok(pod) => graph.upsert(key, pod_refs(&pod)),
-        Err(_) => graph.remove(&key),
+    // The references only, read off the bytes as stored (no resourceVersion, no copy);
+    // bytes the borrowed view cannot read (nulls where lists belong) are parsed whole.
+    let bytes = object.json.without_resource_version();
+    let refs = match serde_json::from_slice::<view::Pod<'_>>(bytes) {
+        Ok(pod) => Some(pod.refs()),
+        Err(_) => serde_json::from_slice::<Value>(bytes).ok().map(|pod| pod_refs(&pod)),
+    };
+    match refs {
+        Some(refs) => graph.upsert(key, refs),
+        None => graph.remove(&key),
+    }
+}
+
+/// A borrowed view of the parts of a pod [`PodRefs`] come from; everything else is
+/// skipped unparsed.
+mod view {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+
+    use super::PodRefs;
+
+    /// A string member, borrowed unless it has escapes.
+    type Text<'a> = Option<Cow<'a, str>>;
+
+    fn non_empty(text: &Text<'_>) -> Option<String> {
+        text.as_deref().filter(|s| !s.is_empty()).map(str::to_owned)
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    pub(super) struct Pod<'a> {
+        #[serde(borrow)]
+        metadata: Meta<'a>,
+        #[serde(borrow)]
+        spec: Spec<'a>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Meta<'a> {
+        #[serde(borrow)]
+        name: Text<'a>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Spec<'a> {
+        #[serde(borrow)]
+        node_name: Text<'a>,
+        #[serde(borrow)]
+        service_account_name: Text<'a>,
+        #[serde(borrow)]
+        volumes: Vec<Volume<'a>>,
+        #[serde(borrow)]
+        containers: Vec<Container<'a>>,
+        #[serde(borrow)]
+        init_containers: Vec<Container<'a>>,
+        #[serde(borrow)]
+        ephemeral_containers: Vec<Container<'a>>,
+        #[serde(borrow)]
+        image_pull_secrets: Vec<Named<'a>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Volume<'a> {
+        #[serde(borrow)]
+        name: Text<'a>,
+        #[serde(borrow)]
+        secret: Option<SecretVolume<'a>>,
+        #[serde(borrow)]
+        config_map: Option<Named<'a>>,
+        #[serde(borrow)]
+        persistent_volume_claim: Option<Claim<'a>>,
+        ephemeral: Option<serde::de::IgnoredAny>,
+        #[serde(borrow)]
+        projected: Option<Projected<'a>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct SecretVolume<'a> {
+        #[serde(borrow)]
+        secret_name: Text<'a>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Claim<'a> {
+        #[serde(borrow)]
+        claim_name: Text<'a>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Named<'a> {
+        #[serde(borrow)]
+        name: Text<'a>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Projected<'a> {
+        #[serde(borrow)]
+        sources: Vec<Source<'a>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Source<'a> {
+        #[serde(borrow)]
+        secret: Option<Named<'a>>,
+        #[serde(borrow)]
+        config_map: Option<Named<'a>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Container<'a> {
+        #[serde(borrow)]
+        env: Vec<Env<'a>>,
+        #[serde(borrow)]
+        env_from: Vec<EnvFrom<'a>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Env<'a> {
+        #[serde(borrow)]
+        value_from: Option<ValueFrom<'a>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct ValueFrom<'a> {
+        #[serde(borrow)]
+        secret_key_ref: Option<Named<'a>>,
+        #[serde(borrow)]
+        config_map_key_ref: Option<Named<'a>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct EnvFrom<'a> {
+        #[serde(borrow)]
+        secret_ref: Option<Named<'a>>,
+        #[serde(borrow)]
+        config_map_ref: Option<Named<'a>>,
+    }
+
+    impl Pod<'_> {
+        /// What the pod references, as [`super::pod_refs`] reads it off the parsed pod.
+        pub(super) fn refs(&self) -> PodRefs {
+            let spec = &self.spec;
+            let mut refs = PodRefs {
+                node: non_empty(&spec.node_name).unwrap_or_default(),
+                service_account: non_empty(&spec.service_account_name)
+                    .unwrap_or_else(|| "default".to_string()),
+                ..PodRefs::default()
+            };
+            let pod_name = self.metadata.name.as_deref().unwrap_or("");
+            let name = |n: &Option<Named<'_>>| n.as_ref().and_then(|n| non_empty(&n.name));
+            for volume in &spec.volumes {
+                refs.secrets.extend(volume.secret.as_ref().and_then(|s| non_empty(&s.secret_name)));
+                refs.configmaps.extend(name(&volume.config_map));
+                refs.claims.extend(
+                    volume.persistent_volume_claim.as_ref().and_then(|c| non_empty(&c.claim_name)),
+                );
+                if volume.ephemeral.is_some()
+                    && let Some(v) = non_empty(&volume.name)
+                {
+                    refs.claims.insert(format!("{pod_name}-{v}"));
+                }
+                for source in volume.projected.iter().flat_map(|p| &p.sources) {
+                    refs.secrets.extend(name(&source.secret));
+                    refs.configmaps.extend(name(&source.config_map));
+                }
+            }
+            let containers = spec
+                .containers
+                .iter()
+                .chain(&spec.init_containers)
+                .chain(&spec.ephemeral_containers);
+            for container in containers {
+                for from in container.env.iter().filter_map(|e| e.value_from.as_ref()) {
+                    refs.secrets.extend(name(&from.secret_key_ref));
+                    refs.configmaps.extend(name(&from.config_map_key_ref));
+                }
+                for from in &container.env_from {
+                    refs.secrets.extend(name(&from.secret_ref));
+                    refs.configmaps.extend(name(&from.config_map_ref));
+                }
+            }
+            for secret in &spec.image_pull_secrets {
+                refs.secrets.extend(non_empty(&secret.name));
+            }
+            refs
+        }
     }
 }
 
@@ -391,6 +588,14 @@ mod tests {
             }
         });
         let refs = pod_refs(&pod);
+        // The borrowed view reads the same references off the bytes.
+        let bytes = serde_json::to_vec(&pod).unwrap();
+        assert_eq!(serde_json::from_slice::<view::Pod<'_>>(&bytes).unwrap().refs(), refs);
+        let escaped = br#"{"spec":{"nodeName":"n\u0031","volumes":[{"name":"a","secret":{"secretName":"s\"1"}}]}}"#;
+        let viewed = serde_json::from_slice::<view::Pod<'_>>(escaped).unwrap().refs();
+        assert_eq!(viewed, pod_refs(&serde_json::from_slice(escaped).unwrap()));
+        assert_eq!((viewed.node.as_str(), viewed.service_account.as_str()), ("n1", "default"));
+        assert!(viewed.secrets.contains("s\"1"));
         assert_eq!(refs.node, "n1");
         assert_eq!(refs.service_account, "sa");
         for s in ["pull", "s1", "s2", "s3"] {

@@ -329,8 +329,15 @@ pub fn spec_changed(new: &Value, old: &Value, status_fields: &[&str]) -> bool {
 }
 
 fn validate_meta(obj: &Value, config: &StrategyConfig) -> FieldErrors {
-    // Decoded from the borrowed value: the metadata (managedFields included) is not copied first.
+    // Decoded from the borrowed value, without `managedFields`: metadata validation does
+    // not read them, and their field sets are most of the metadata's size.
     let decoded = match obj.get("metadata") {
+        Some(Value::Object(meta)) => {
+            let fields = meta.iter().filter(|(k, _)| k.as_str() != "managedFields");
+            ObjectMeta::deserialize(serde::de::value::MapDeserializer::new(
+                fields.map(|(k, v)| (k.as_str(), v)),
+            ))
+        }
         Some(meta) => ObjectMeta::deserialize(meta),
         None => Ok(ObjectMeta::default()),
     };

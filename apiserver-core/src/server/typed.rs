@@ -7,13 +7,17 @@ use serde_json::{Map, Value};
 
 use crate::status::ApiError;
 
-fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
+fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize + 'static>(
     value: &Value,
-) -> Result<Value, ApiError> {
+    defaults: bool,
+) -> Result<(Value, bool), ApiError> {
     // Deserialized from the borrowed value: no copy of the object.
-    let typed = T::deserialize(value)
+    let mut typed = T::deserialize(value)
         .map_err(|e| ApiError::bad_request(format!("unable to decode object: {e}")))?;
-    serde_json::to_value(&typed).map_err(ApiError::internal)
+    // Defaults applied while the object is typed, as Kubernetes' decoder applies them:
+    // one round trip instead of a second one for defaulting.
+    let defaulted = defaults && capstan_api_types::defaults::default_typed(&mut typed);
+    Ok((serde_json::to_value(&typed).map_err(ApiError::internal)?, defaulted))
 }
 
 macro_rules! kinds {
@@ -25,7 +29,7 @@ macro_rules! kinds {
     };
 }
 
-type RoundTrip = fn(&Value) -> Result<Value, ApiError>;
+type RoundTrip = fn(&Value, bool) -> Result<(Value, bool), ApiError>;
 
 fn round_trip_fn(group: &str, kind: &str) -> Option<RoundTrip> {
     use k8s_openapi::api as a;
@@ -87,20 +91,33 @@ pub struct Decoded {
     pub object: Value,
     /// The JSON paths (`spec.foo`, `spec.containers[0].bar`) of unknown fields.
     pub unknown_fields: Vec<String>,
+    /// Whether the kind's defaults were applied to `object` (see [`decode_defaulted`]).
+    pub defaulted: bool,
 }
 
 /// Decodes `value` of `group`/`kind` through its `k8s-openapi` type, dropping and
 /// reporting unknown fields. Kinds without a typed form pass through unchanged. A value
 /// the type cannot hold (a string where a number belongs) is `400 BadRequest`.
 pub fn decode(group: &str, kind: &str, value: &Value) -> Result<Decoded, ApiError> {
+    decode_as(group, kind, value, false)
+}
+
+/// [`decode`], also applying the kind's defaults while the object is typed
+/// (`defaulted` says whether the kind has any). Unknown fields are those of `value`.
+pub fn decode_defaulted(group: &str, kind: &str, value: &Value) -> Result<Decoded, ApiError> {
+    decode_as(group, kind, value, true)
+}
+
+fn decode_as(group: &str, kind: &str, value: &Value, defaults: bool) -> Result<Decoded, ApiError> {
     let Some(f) = round_trip_fn(group, kind) else {
-        return Ok(Decoded { object: value.clone(), unknown_fields: Vec::new() });
+        return Ok(Decoded { object: value.clone(), unknown_fields: Vec::new(), defaulted: false });
     };
-    let object = f(value)?;
+    let (object, defaulted) = f(value, defaults)?;
     let mut unknown_fields = Vec::new();
+    // Defaults only add fields, so a field of `value` missing from `object` is unknown.
     diff(value, &object, &mut String::new(), &mut unknown_fields);
     unknown_fields.sort();
-    Ok(Decoded { object, unknown_fields })
+    Ok(Decoded { object, unknown_fields, defaulted })
 }
 
 /// Appends to `out` the paths of `input`'s fields that `typed` lacks. `path` is the

@@ -46,7 +46,7 @@ use tokio::sync::watch as signal;
 use crate::request::ListOptions;
 use crate::status::{ApiError, StoreOperation};
 
-pub use object::{CachedJson, CachedObject};
+pub use object::{CachedJson, CachedObject, FieldValues, LabelValues};
 pub use watcher::CacheWatch;
 
 use state::State;

@@ -1,16 +1,16 @@
 //! One object as the cache holds it: decoded once from the store's bytes, with its resourceVersion, labels and selectable fields.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use serde_json::Value;
 
 use super::CacheResource;
 
+mod attrs;
 mod json;
 mod prune;
 mod scan;
 
+pub use attrs::{FieldValues, LabelValues};
 pub use json::CachedJson;
 
 pub(crate) use scan::splice_resource_version;
@@ -20,8 +20,9 @@ pub(crate) use scan::splice_resource_version;
 ///
 /// Built once per change: the stored JSON is kept as the store's bytes with where
 /// `metadata.resourceVersion` goes ([`CachedJson`]), and the labels and selectable fields
-/// ([`capstan_api_types::fields::field_set`]) extracted, so that lists and watches filter
-/// without parsing anything.
+/// ([`capstan_api_types::fields::field_values`]) extracted in compact form
+/// ([`LabelValues`], [`FieldValues`]), so that lists and watches filter without parsing
+/// anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedObject {
     /// The store key.
@@ -36,9 +37,9 @@ pub struct CachedObject {
     /// shared with the store, when they could be read without a full parse).
     pub json: CachedJson,
     /// `metadata.labels`.
-    pub labels: BTreeMap<String, String>,
-    /// The selectable fields of the object's resource, by field path.
-    pub fields: BTreeMap<String, String>,
+    pub labels: LabelValues,
+    /// The selectable fields of the object's resource with a non-empty value, by field path.
+    pub fields: FieldValues,
 }
 
 /// Why a stored value could not be turned into a [`CachedObject`].
@@ -122,19 +123,14 @@ impl CachedObject {
         let labels = metadata
             .and_then(|m| m.get("labels"))
             .and_then(Value::as_object)
-            .map(|labels| {
-                labels
-                    .iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                    .collect()
-            })
+            .map(LabelValues::from_json)
             .unwrap_or_default();
-        let fields = capstan_api_types::fields::field_set(
+        let fields = FieldValues::new(capstan_api_types::fields::field_values(
             &resource.group,
             &resource.plural,
             object,
             resource.namespaced,
-        );
+        ));
         CachedObject { key: key.to_owned(), namespace, name, revision, json, labels, fields }
     }
 

@@ -9,6 +9,7 @@ mod pool;
 mod reflector;
 mod shared;
 mod store;
+mod watch_line;
 
 pub use decode::WithoutManagedFields;
 pub use factory::SharedInformerFactory;
@@ -16,6 +17,7 @@ pub use pool::{ObjectPool, PoolSpace, PoolStats};
 pub use reflector::{Reflector, ReflectorConfig, ReflectorError, ReflectorStats, Sink, Update};
 pub use shared::{EventHandler, FnHandler, SharedInformer};
 pub use store::{
-    Change, IndexError, IndexFn, NAMESPACE_INDEX, NODE_NAME_INDEX, OWNER_UID_INDEX, Store,
-    namespace_index, owner_uid_index, pod_node_name_index,
+    Change, IndexError, IndexFn, NAMESPACE_INDEX, NODE_NAME_INDEX, ORPHAN_NAMESPACE_INDEX,
+    OWNER_UID_INDEX, Store, namespace_index, orphan_namespace_index, owner_uid_index,
+    pod_node_name_index,
 };

@@ -61,6 +61,7 @@ struct Inner {
     shards: [Mutex<Shard>; SHARDS],
     hasher: std::hash::RandomState,
     hits: AtomicU64,
+    undecoded: AtomicU64,
     inserts: AtomicU64,
 }
 
@@ -104,8 +105,12 @@ impl Hasher for IdentityHasher {
 /// Counters of an [`ObjectPool`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PoolStats {
-    /// Decoded objects replaced by the copy already in the pool.
+    /// Objects a reader took from the pool instead of keeping its own copy (decoded, or
+    /// found before decoding).
     pub hits: u64,
+    /// Of the hits, those found before decoding ([`ObjectPool::get`]: a watch event's
+    /// object whose uid and resourceVersion the pool holds is not decoded at all).
+    pub undecoded: u64,
     /// Decoded objects that entered the pool (new objects and new versions).
     pub inserts: u64,
     /// Versions held, including those whose object is gone and not swept yet.
@@ -211,6 +216,29 @@ impl ObjectPool {
         obj
     }
 
+    /// The pool's copy of the object `uid` at `resource_version` in `space`, if it holds
+    /// that version: what a reader takes instead of decoding its own.
+    pub fn get<K: Object>(
+        &self,
+        space: PoolSpace,
+        uid: &str,
+        resource_version: &str,
+    ) -> Option<Arc<K>> {
+        let key = self.inner.hasher.hash_one((space.0, uid));
+        let shard = self.inner.shards[(key % SHARDS as u64) as usize].lock();
+        let held = shard.entries.get(&key)?.iter().flatten().find_map(|slot| {
+            let held = slot.upgrade()?.downcast::<K>().ok()?;
+            let meta = held.meta();
+            let same = meta.uid.as_deref() == Some(uid)
+                && meta.resource_version.as_deref() == Some(resource_version);
+            same.then_some(held)
+        })?;
+        drop(shard);
+        self.inner.hits.fetch_add(1, Ordering::Relaxed);
+        self.inner.undecoded.fetch_add(1, Ordering::Relaxed);
+        Some(held)
+    }
+
     /// Drops every entry whose object is gone; returns how many.
     pub fn purge(&self) -> usize {
         self.inner.shards.iter().map(|s| s.lock().sweep()).sum()
@@ -230,6 +258,7 @@ impl ObjectPool {
     pub fn stats(&self) -> PoolStats {
         PoolStats {
             hits: self.inner.hits.load(Ordering::Relaxed),
+            undecoded: self.inner.undecoded.load(Ordering::Relaxed),
             inserts: self.inner.inserts.load(Ordering::Relaxed),
             entries: self.inner.shards.iter().map(|s| s.lock().count(|_| true)).sum(),
         }
@@ -324,6 +353,22 @@ mod tests {
         drop(held);
         let again = pool.intern(space(), cm("u1", "5", "a"));
         assert!(Arc::ptr_eq(&again, &pool.intern(space(), cm("u1", "5", "a"))));
+    }
+
+    #[test]
+    fn get_finds_a_held_version_only() {
+        let pool = ObjectPool::new();
+        assert!(pool.get::<ConfigMap>(space(), "u1", "5").is_none());
+        let a = pool.intern(space(), cm("u1", "5", "a"));
+        let found = pool.get::<ConfigMap>(space(), "u1", "5").expect("held");
+        assert!(Arc::ptr_eq(&a, &found));
+        assert!(pool.get::<ConfigMap>(space(), "u1", "6").is_none(), "another version");
+        assert!(pool.get::<ConfigMap>(space(), "u2", "5").is_none(), "another object");
+        let other = PoolSpace::new::<ConfigMap>("/api/v1/configmaps", "strip");
+        assert!(pool.get::<ConfigMap>(other, "u1", "5").is_none(), "another space");
+        assert_eq!((pool.stats().hits, pool.stats().undecoded), (1, 1));
+        drop((a, found));
+        assert!(pool.get::<ConfigMap>(space(), "u1", "5").is_none(), "gone from every cache");
     }
 
     #[test]

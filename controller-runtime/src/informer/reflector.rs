@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{AsyncBufReadExt, StreamExt};
 use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::core::ObjectList;
 use parking_lot::Mutex;
@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use super::decode::{Whole, Wire, WithoutManagedFields};
 use super::pool::{ObjectPool, PoolSpace};
 use super::store::Store;
+use super::watch_line::{Received, read_line};
 use crate::object::{Object, ObjectKey};
 use crate::shutdown::Shutdown;
 
@@ -48,7 +49,9 @@ pub struct ReflectorConfig {
     pub strip_managed_fields: bool,
     /// Share decoded objects with the other reflectors of this pool (see
     /// [`ObjectPool`]): an object version another reflector already holds is cached as
-    /// the same `Arc`. `None` (the default): every reflector keeps its own copies.
+    /// the same `Arc`, and a watch event carrying such a version is not decoded at all
+    /// (its uid and resourceVersion are read from the raw line first). `None` (the
+    /// default): every reflector keeps its own copies.
     pub object_pool: Option<ObjectPool>,
 }
 
@@ -132,6 +135,8 @@ pub struct ReflectorStats {
     expired: AtomicU64,
     bookmarks: AtomicU64,
     events: AtomicU64,
+    decoded: AtomicU64,
+    undecoded: AtomicU64,
     errors: AtomicU64,
     resource_version: Mutex<Option<String>>,
 }
@@ -156,6 +161,14 @@ impl ReflectorStats {
     /// Object events received from watches.
     pub fn events(&self) -> u64 {
         self.events.load(Ordering::Relaxed)
+    }
+    /// Objects of watch events decoded.
+    pub fn decoded(&self) -> u64 {
+        self.decoded.load(Ordering::Relaxed)
+    }
+    /// Objects of watch events taken from the object pool without decoding them.
+    pub fn undecoded(&self) -> u64 {
+        self.undecoded.load(Ordering::Relaxed)
     }
     /// Failed lists and watches (other than `410 Gone`).
     pub fn errors(&self) -> u64 {
@@ -186,6 +199,26 @@ pub enum ReflectorError {
 
 fn is_gone(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 410)
+}
+
+/// Whether a read error of a watch response only ends the watch (to be resumed), as
+/// kube's event streams treat them: the connection cut mid-chunk, or a client timeout.
+fn ends_watch(e: &std::io::Error) -> bool {
+    if matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::TimedOut) {
+        return true;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| matches!(io.kind(), std::io::ErrorKind::UnexpectedEof))
+            || err.to_string().contains("unexpected EOF")
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Lists and watches one resource into a [`Sink`].
@@ -323,6 +356,9 @@ impl<K: Object> Reflector<K> {
             .map_err(|e| ReflectorError::Request(kube::Error::BuildRequest(e)))?;
         req.extensions_mut().insert("watch");
         self.stats.watches.fetch_add(1, Ordering::Relaxed);
+        if let Some(pool) = &self.config.object_pool {
+            return self.watch_lines::<W>(req, pool, rv, sink, shutdown).await;
+        }
         let started = tokio::time::Instant::now();
         let mut received = false;
         let stream = match self.client.request_events::<W>(req).await {
@@ -344,37 +380,112 @@ impl<K: Object> Reflector<K> {
                 return Ok(());
             };
             received = true;
-            let event = event.map_err(ReflectorError::Request)?;
-            match event {
+            let event = match event.map_err(ReflectorError::Request)? {
                 WatchEvent::Added(obj) | WatchEvent::Modified(obj) => {
-                    let obj = obj.into_object();
-                    self.stats.events.fetch_add(1, Ordering::Relaxed);
-                    if let Some(v) = obj.meta().resource_version.clone() {
-                        *rv = v;
-                    }
-                    sink.apply(Update::Applied(self.share(obj)));
+                    self.stats.decoded.fetch_add(1, Ordering::Relaxed);
+                    Received::Applied(self.share(obj.into_object()))
                 }
                 WatchEvent::Deleted(obj) => {
-                    let obj = obj.into_object();
-                    self.stats.events.fetch_add(1, Ordering::Relaxed);
-                    if let Some(v) = obj.meta().resource_version.clone() {
-                        *rv = v;
-                    }
-                    sink.apply(Update::Deleted(self.share(obj)));
+                    self.stats.decoded.fetch_add(1, Ordering::Relaxed);
+                    Received::Deleted(self.share(obj.into_object()))
                 }
-                WatchEvent::Bookmark(b) => {
-                    self.stats.bookmarks.fetch_add(1, Ordering::Relaxed);
-                    *rv = b.metadata.resource_version;
-                }
-                WatchEvent::Error(status) if status.code == 410 => {
-                    return Err(ReflectorError::Expired);
-                }
-                WatchEvent::Error(status) => {
-                    return Err(ReflectorError::Status(status.message.clone()));
-                }
-            }
-            *self.stats.resource_version.lock() = Some(rv.clone());
+                WatchEvent::Bookmark(b) => Received::Bookmark(b.metadata.resource_version),
+                WatchEvent::Error(status) => Received::Error(status),
+            };
+            self.deliver(event, rv, sink)?;
         }
+    }
+
+    /// [`Reflector::watch_as`] with an object pool: the response is read line by line,
+    /// and an event whose object version the pool holds is not decoded
+    /// ([`read_line`]).
+    async fn watch_lines<W: Wire<K>>(
+        &self,
+        mut req: http::Request<Vec<u8>>,
+        pool: &ObjectPool,
+        rv: &mut String,
+        sink: &dyn Sink<K>,
+        shutdown: &Shutdown,
+    ) -> Result<(), ReflectorError> {
+        // One event per line, uncompressed (as kube's event streams ask).
+        req.headers_mut()
+            .entry(http::header::ACCEPT_ENCODING)
+            .or_insert(http::HeaderValue::from_static("identity"));
+        let started = tokio::time::Instant::now();
+        let mut received = false;
+        let body = match self.client.request_stream(req).await {
+            Ok(body) => body,
+            Err(e) if is_gone(&e) => return Err(ReflectorError::Expired),
+            Err(e) => return Err(ReflectorError::Request(e)),
+        };
+        let mut body = Box::pin(body);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = tokio::select! {
+                () = shutdown.wait() => return Ok(()),
+                read = body.read_until(b'\n', &mut line) => read,
+            };
+            let ended = match read {
+                Ok(n) => n == 0,
+                Err(e) if ends_watch(&e) => true,
+                Err(e) => return Err(ReflectorError::Request(kube::Error::ReadEvents(e))),
+            };
+            if ended {
+                // A watch closed at once with nothing in it is a server in trouble: back off.
+                if !received && started.elapsed() < Duration::from_secs(1) {
+                    return Err(ReflectorError::ShortWatch);
+                }
+                return Ok(());
+            }
+            let Some(read) = read_line::<K, W>(&line, Some((pool, self.space))) else {
+                continue;
+            };
+            received = true;
+            let read = read.map_err(ReflectorError::Request)?;
+            let counter = match (&read.event, read.decoded) {
+                (Received::Applied(_) | Received::Deleted(_), true) => Some(&self.stats.decoded),
+                (Received::Applied(_) | Received::Deleted(_), false) => Some(&self.stats.undecoded),
+                _ => None,
+            };
+            if let Some(counter) = counter {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            self.deliver(read.event, rv, sink)?;
+        }
+    }
+
+    /// Applies one watch event to `sink` and moves the resume point `rv`.
+    fn deliver(
+        &self,
+        event: Received<K>,
+        rv: &mut String,
+        sink: &dyn Sink<K>,
+    ) -> Result<(), ReflectorError> {
+        match event {
+            Received::Applied(obj) => {
+                self.stats.events.fetch_add(1, Ordering::Relaxed);
+                if let Some(v) = &obj.meta().resource_version {
+                    rv.clone_from(v);
+                }
+                sink.apply(Update::Applied(obj));
+            }
+            Received::Deleted(obj) => {
+                self.stats.events.fetch_add(1, Ordering::Relaxed);
+                if let Some(v) = &obj.meta().resource_version {
+                    rv.clone_from(v);
+                }
+                sink.apply(Update::Deleted(obj));
+            }
+            Received::Bookmark(v) => {
+                self.stats.bookmarks.fetch_add(1, Ordering::Relaxed);
+                *rv = v;
+            }
+            Received::Error(status) if status.code == 410 => return Err(ReflectorError::Expired),
+            Received::Error(status) => return Err(ReflectorError::Status(status.message.clone())),
+        }
+        *self.stats.resource_version.lock() = Some(rv.clone());
+        Ok(())
     }
 
     /// Runs until `shutdown`: list, watch, resume, relist on `410 Gone`, back off on

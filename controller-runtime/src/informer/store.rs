@@ -17,6 +17,8 @@ pub type IndexFn<K> = Arc<dyn Fn(&K) -> Vec<String> + Send + Sync>;
 pub const NAMESPACE_INDEX: &str = "namespace";
 /// The name of the owner-uid index ([`owner_uid_index`]).
 pub const OWNER_UID_INDEX: &str = "owner-uid";
+/// The name of the orphan index ([`orphan_namespace_index`]).
+pub const ORPHAN_NAMESPACE_INDEX: &str = "orphans-by-namespace";
 /// The name of the pod node-name index ([`pod_node_name_index`]).
 pub const NODE_NAME_INDEX: &str = "spec.nodeName";
 
@@ -29,6 +31,21 @@ pub fn namespace_index<K: Resource>() -> IndexFn<K> {
 pub fn owner_uid_index<K: Resource>() -> IndexFn<K> {
     Arc::new(|obj: &K| {
         obj.meta().owner_references.iter().flatten().map(|r| r.uid.clone()).collect()
+    })
+}
+
+/// Files objects without a controller (no owner reference with `controller: true`) under
+/// their namespace; controlled objects under none. With [`owner_uid_index`] a controller
+/// finds what it owns and what it could adopt without scanning its namespace (as
+/// Kubernetes' ReplicaSet controller does with its pod controller-UID index).
+pub fn orphan_namespace_index<K: Resource>() -> IndexFn<K> {
+    Arc::new(|obj: &K| {
+        let meta = obj.meta();
+        let controlled = meta.owner_references.iter().flatten().any(|r| r.controller == Some(true));
+        match &meta.namespace {
+            Some(ns) if !controlled && !ns.is_empty() => vec![ns.clone()],
+            _ => Vec::new(),
+        }
     })
 }
 
@@ -317,6 +334,34 @@ mod tests {
         assert!(store.by_index(NAMESPACE_INDEX, "a").unwrap().is_empty());
         assert_eq!(store.index_values(NAMESPACE_INDEX).unwrap(), vec!["b".to_string()]);
         assert!(matches!(store.by_index("nope", "x"), Err(IndexError::UnknownIndex(_))));
+    }
+
+    #[test]
+    fn orphans_are_filed_by_namespace_until_controlled() {
+        let store = Store::<ConfigMap>::new();
+        store.add_indexer(ORPHAN_NAMESPACE_INDEX, orphan_namespace_index());
+        let names = |ns: &str| {
+            let mut names: Vec<String> = store
+                .by_index(ORPHAN_NAMESPACE_INDEX, ns)
+                .unwrap()
+                .iter()
+                .map(|c| c.metadata.name.clone().unwrap_or_default())
+                .collect();
+            names.sort();
+            names
+        };
+        store.upsert(cm("a", "free", "1", None));
+        // An owner reference that is not a controller leaves the object an orphan.
+        store.upsert(cm("a", "owned", "1", Some("u1")));
+        store.upsert(cm("b", "other", "1", None));
+        assert_eq!(names("a"), ["free", "owned"]);
+        assert_eq!(names("b"), ["other"]);
+        let mut controlled = (*cm("a", "owned", "2", Some("u1"))).clone();
+        controlled.metadata.owner_references.as_mut().unwrap()[0].controller = Some(true);
+        store.upsert(Arc::new(controlled));
+        assert_eq!(names("a"), ["free"]);
+        store.remove(&ObjectKey::new(Some("a"), "free"));
+        assert!(names("a").is_empty());
     }
 
     #[test]

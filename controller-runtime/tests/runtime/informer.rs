@@ -438,6 +438,16 @@ async fn informers_on_one_pool_share_each_object_version() {
     assert!(!Arc::ptr_eq(&new_a, &old));
     assert_eq!(new_a.data.as_ref().unwrap()["key"], "2");
     assert!(pool.stats().hits >= 3, "{:?}", pool.stats());
+    // The two sharing informers' reflectors run on this one thread: of each watch event
+    // (the creation and the update of `watched`), the second to read it finds the
+    // version in the pool and does not decode it. The third decodes for its own space.
+    let stats = |i: &SharedInformer<ConfigMap>| i.stats().expect("started");
+    let (sa, sb, sw) = (stats(&a), stats(&b), stats(&whole));
+    assert!(sa.undecoded() + sb.undecoded() >= 2, "a {sa:?}, b {sb:?}");
+    assert!(sa.decoded() + sb.decoded() >= 2, "a {sa:?}, b {sb:?}");
+    assert_eq!(sw.undecoded(), 0, "{sw:?}");
+    assert!(sw.decoded() >= 2, "{sw:?}");
+    assert_eq!(pool.stats().undecoded, sa.undecoded() + sb.undecoded(), "{:?}", pool.stats());
 
     // Once no cache holds them, the pool holds nothing either.
     drop((old, new_a, new_b));

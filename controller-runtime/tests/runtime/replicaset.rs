@@ -140,6 +140,16 @@ async fn orphans_are_adopted_mismatches_released_and_deleted_pods_replaced() {
         };
         pods.create(&PostParams::default(), &pod).await.unwrap();
     }
+    // A matching orphan of another namespace is not the ReplicaSet's to adopt.
+    namespace(&client, "rs3-other").await;
+    let elsewhere: Api<Pod> = Api::namespaced(client.clone(), "rs3-other");
+    let mut stranger = pods.get("orphan-a").await.unwrap();
+    stranger.metadata = ObjectMeta {
+        name: Some("orphan-elsewhere".into()),
+        labels: Some(labels("web")),
+        ..Default::default()
+    };
+    elsewhere.create(&PostParams::default(), &stranger).await.unwrap();
     let running = run(&env, RS_ONLY).await;
     let rss: Api<ReplicaSet> = Api::namespaced(client.clone(), "rs3");
     let rs = rss.create(&PostParams::default(), &replica_set("web", "web", 3)).await.unwrap();
@@ -187,5 +197,7 @@ async fn orphans_are_adopted_mismatches_released_and_deleted_pods_replaced() {
     })
     .await;
     assert_eq!(live_pods(&pods).await.len(), 4, "3 owned and the released one");
+    let stranger = elsewhere.get("orphan-elsewhere").await.unwrap();
+    assert!(stranger.metadata.owner_references.is_none(), "{stranger:?}");
     running.stop().await.unwrap();
 }

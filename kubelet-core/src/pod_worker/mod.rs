@@ -9,20 +9,22 @@
 
 pub mod backoff;
 pub mod config;
+mod mailbox;
 mod sync;
 mod terminate;
 
 use crate::agent::NodeContext;
 use crate::probe::ProbeTracker;
-use crate::status::{ContainerPhase, Terminated};
+use crate::status::{ContainerPhase, ReportedStatus, Terminated};
 use backoff::Backoff;
-use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
+use k8s_openapi::api::core::v1::{Container, Pod};
 use k8s_openapi::jiff::Timestamp;
+use mailbox::MailboxReceiver;
+pub(crate) use mailbox::MailboxSender;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// A message to a pod worker.
@@ -44,7 +46,8 @@ pub(crate) struct Slot {
     pub(crate) id: Option<String>,
     pub(crate) restart_count: i32,
     pub(crate) phase: ContainerPhase,
-    pub(crate) last: Option<Terminated>,
+    /// The previous run, once restarted (boxed: most containers never restart).
+    pub(crate) last: Option<Box<Terminated>>,
     pub(crate) image_ref: String,
     pub(crate) started_at: Option<Instant>,
     pub(crate) probes: Vec<ProbeTracker>,
@@ -102,18 +105,21 @@ pub(crate) struct PodWorker {
     pub(crate) retry_at: Option<Instant>,
     pub(crate) terminal: bool,
     pub(crate) deleting: bool,
-    pub(crate) reported: Option<PodStatus>,
+    /// What is kept of the status last reported (not the status itself).
+    pub(crate) reported: Option<ReportedStatus>,
     /// When to send a status the sink did not write again, and the delay that led there.
     pub(crate) status_retry: Option<(Instant, Duration)>,
 }
 
 /// Starts the worker task of a pod; returns its mailbox.
-pub(crate) fn spawn(ctx: Arc<NodeContext>, pod: Arc<Pod>) -> mpsc::UnboundedSender<WorkerMsg> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let spec = pod.spec.clone().unwrap_or_default();
-    let slots = (0..spec.init_containers.as_ref().map_or(0, Vec::len))
+pub(crate) fn spawn(ctx: Arc<NodeContext>, pod: Arc<Pod>) -> MailboxSender {
+    let (tx, rx) = mailbox::mailbox();
+    let (n_init, n_containers) = pod.spec.as_ref().map_or((0, 0), |spec| {
+        (spec.init_containers.as_ref().map_or(0, Vec::len), spec.containers.len())
+    });
+    let slots = (0..n_init)
         .map(|i| Slot::new(i, true))
-        .chain((0..spec.containers.len()).map(|i| Slot::new(i, false)))
+        .chain((0..n_containers).map(|i| Slot::new(i, false)))
         .collect();
     let worker = PodWorker {
         start_time: ctx.clock.now(),
@@ -135,7 +141,7 @@ pub(crate) fn spawn(ctx: Arc<NodeContext>, pod: Arc<Pod>) -> mpsc::UnboundedSend
 }
 
 impl PodWorker {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<WorkerMsg>) {
+    async fn run(mut self, mut rx: MailboxReceiver) {
         let mut delete: Option<Option<i64>> = None;
         // The first report is the pod as accepted: Pending, nothing created yet.
         Box::pin(self.report()).await;
@@ -159,7 +165,7 @@ impl PodWorker {
             };
             // Drain what is queued so one sync serves a burst of messages.
             let mut pending = Some(msg);
-            while let Some(m) = pending.take().or_else(|| rx.try_recv().ok()) {
+            while let Some(m) = pending.take().or_else(|| rx.try_recv()) {
                 match m {
                     WorkerMsg::Update(pod) => self.update(pod),
                     WorkerMsg::Delete(grace) => delete = Some(grace),

@@ -5,7 +5,9 @@ use crate::cni::NetworkAttachment;
 use crate::cri::{CriError, v1};
 use crate::probe::{ProbeKind, ProbeParams, ProbeTracker};
 use crate::source::PodKey;
-use crate::status::{ContainerPhase, ContainerView, PodView, Terminated, pod_status};
+use crate::status::{
+    ContainerPhase, ContainerView, PodView, ReportedStatus, Terminated, pod_status_after,
+};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -189,7 +191,7 @@ impl PodWorker {
             || restart_wanted(policy, term.exit_code) && !(slot.init && term.exit_code == 0);
         if restart && !self.deleting {
             let delay = slot.backoff.on_exit(ran);
-            slot.last = Some(term);
+            slot.last = Some(Box::new(term));
             slot.backoff_until = Some(now + delay);
             slot.phase = ContainerPhase::Waiting {
                 reason: "CrashLoopBackOff".into(),
@@ -471,7 +473,7 @@ impl PodWorker {
                 }
                 (p, _) => p.clone(),
             },
-            last: s.last.clone(),
+            last: s.last.as_deref().cloned(),
             restart_count: s.restart_count,
             ready: s.ready,
             started: s.started,
@@ -510,13 +512,14 @@ impl PodWorker {
             containers: &containers,
             terminating: self.deleting,
         };
-        let status = pod_status(&view, self.reported.as_ref(), self.ctx.clock.now());
-        if self.reported.as_ref() == Some(&status) {
+        let status = pod_status_after(&view, self.reported.as_ref(), self.ctx.clock.now());
+        if self.reported.as_ref().is_some_and(|r| r.is(&status)) {
             return;
         }
-        match self.ctx.status.pod_status(&PodKey::of(&self.pod), status.clone()).await {
+        let reported = ReportedStatus::of(&status);
+        match self.ctx.status.pod_status(&PodKey::of(&self.pod), status).await {
             Ok(()) => {
-                self.reported = Some(status);
+                self.reported = Some(reported);
                 self.status_retry = None;
             }
             Err(e) => {

@@ -75,7 +75,7 @@ impl PodWorker {
             if let ContainerPhase::Waiting { .. } = slot.phase {
                 slot.backoff_until = None;
                 if let Some(last) = slot.last.take() {
-                    slot.phase = ContainerPhase::Terminated(last);
+                    slot.phase = ContainerPhase::Terminated(*last);
                 }
             }
         }

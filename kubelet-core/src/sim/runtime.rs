@@ -83,13 +83,44 @@ struct Sandbox {
     created_at: i64,
 }
 
+/// A container's labels: its sandbox's, shared, when the container has every one of them
+/// (as the kubelet labels containers), and the rest of its own.
+struct ContainerLabels {
+    sandbox: Option<Arc<HashMap<String, String>>>,
+    own: Box<[(String, String)]>,
+}
+
+impl ContainerLabels {
+    fn new(labels: HashMap<String, String>, sandbox: &Arc<HashMap<String, String>>) -> Self {
+        if sandbox.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+            let own = labels.into_iter().filter(|(k, _)| !sandbox.contains_key(k)).collect();
+            ContainerLabels { sandbox: Some(sandbox.clone()), own }
+        } else {
+            ContainerLabels { sandbox: None, own: labels.into_iter().collect() }
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&String> {
+        let own = self.own.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        own.or_else(|| self.sandbox.as_ref()?.get(key))
+    }
+
+    fn to_map(&self) -> HashMap<String, String> {
+        let sandbox = self.sandbox.iter().flat_map(|s| s.iter());
+        sandbox
+            .chain(self.own.iter().map(|(k, v)| (k, v)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
 struct SimContainer {
     sandbox_id: String,
     metadata: v1::ContainerMetadata,
     image: String,
     image_ref: String,
-    labels: HashMap<String, String>,
-    annotations: HashMap<String, String>,
+    labels: ContainerLabels,
+    annotations: Box<[(String, String)]>,
     created_at: i64,
     started: Option<Instant>,
     /// Exit observed or forced: when and with which code.
@@ -129,8 +160,10 @@ impl SimContainer {
 
 #[derive(Default)]
 struct State {
-    sandboxes: HashMap<String, Sandbox>,
-    containers: HashMap<String, SimContainer>,
+    /// Boxed: a node's tables grow to twice their entries, and a free slot then costs
+    /// a pointer, not a whole sandbox or container.
+    sandboxes: HashMap<String, Box<Sandbox>>,
+    containers: HashMap<String, Box<SimContainer>>,
     images: HashMap<String, v1::Image>,
     next_id: u64,
 }
@@ -257,8 +290,8 @@ impl SimRuntime {
             image_ref: c.image_ref.clone(),
             image_id: c.image_ref.clone(),
             reason: reason.to_owned(),
-            labels: c.labels.clone(),
-            annotations: c.annotations.clone(),
+            labels: c.labels.to_map(),
+            annotations: c.annotations.iter().cloned().collect(),
             log_path: c.log_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             ..Default::default()
         }
@@ -322,14 +355,14 @@ impl RuntimeService for SimRuntime {
         let id = format!("{:064x}", (st.next_id << 20) ^ 0x5eed);
         st.sandboxes.insert(
             id.clone(),
-            Sandbox {
+            Box::new(Sandbox {
                 metadata: config.metadata.unwrap_or_default(),
                 labels: Arc::new(config.labels),
                 annotations: Arc::new(config.annotations),
                 log_directory: config.log_directory,
                 ready: true,
                 created_at,
-            },
+            }),
         );
         Ok(v1::RunPodSandboxResponse { pod_sandbox_id: id })
     }
@@ -441,23 +474,24 @@ impl RuntimeService for SimRuntime {
             .then(|| PathBuf::from(&sb.log_directory).join(&config.log_path));
         let image = config.image.unwrap_or_default().image;
         let image_ref = st.images.get(&image).map_or_else(|| digest(&image), |i| i.id.clone());
+        let labels = ContainerLabels::new(config.labels, &sb.labels);
         st.next_id += 1;
         let id = format!("{:064x}", (st.next_id << 20) ^ 0xc0de);
         st.containers.insert(
             id.clone(),
-            SimContainer {
+            Box::new(SimContainer {
                 sandbox_id: req.pod_sandbox_id,
                 metadata,
                 image,
                 image_ref,
-                labels: config.labels,
-                annotations: config.annotations,
+                labels,
+                annotations: config.annotations.into_iter().collect(),
                 created_at,
                 started: None,
                 exited: None,
                 script,
                 log_path,
-            },
+            }),
         );
         Ok(v1::CreateContainerResponse { container_id: id })
     }
@@ -567,7 +601,7 @@ impl RuntimeService for SimRuntime {
                 image_id: c.image_ref.clone(),
                 state,
                 created_at: c.created_at,
-                labels: c.labels.clone(),
+                labels: c.labels.to_map(),
                 ..Default::default()
             });
         }
@@ -823,5 +857,36 @@ mod tests {
         assert_eq!(digest("nginx"), digest("nginx"));
         assert_ne!(digest("nginx"), digest("redis"));
         assert_eq!(digest("nginx").len(), "sha256:".len() + 64);
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn container_labels_share_the_sandbox_map_when_they_extend_it() {
+        let sandbox = Arc::new(map(&[("app", "web"), ("io.kubernetes.pod.name", "p")]));
+        let shared = ContainerLabels::new(
+            map(&[("app", "web"), ("io.kubernetes.pod.name", "p"), ("c", "1")]),
+            &sandbox,
+        );
+        assert!(shared.sandbox.as_ref().is_some_and(|s| Arc::ptr_eq(s, &sandbox)));
+        assert_eq!(shared.own.len(), 1, "only the container's own label is kept");
+        assert_eq!(shared.get("app").map(String::as_str), Some("web"));
+        assert_eq!(shared.get("c").map(String::as_str), Some("1"));
+        assert_eq!(shared.get("x"), None);
+        assert_eq!(
+            shared.to_map(),
+            map(&[("app", "web"), ("io.kubernetes.pod.name", "p"), ("c", "1")])
+        );
+        // A label missing or changed: the container keeps its whole map.
+        for labels in
+            [map(&[("app", "web")]), map(&[("app", "db"), ("io.kubernetes.pod.name", "p")])]
+        {
+            let own = ContainerLabels::new(labels.clone(), &sandbox);
+            assert!(own.sandbox.is_none());
+            assert_eq!(own.to_map(), labels);
+            assert_eq!(own.get("io.kubernetes.pod.name"), labels.get("io.kubernetes.pod.name"));
+        }
     }
 }

@@ -98,6 +98,7 @@ pub async fn run_api(workload: Workload, sizes: Sizes) -> Result<Report, PerfErr
     progress.wait_for("init", sizes.init_pods, Progress::init).await?;
 
     scheduler.extension_point_times().reset();
+    let cpu_before = super::process_cpu_seconds();
     let start = Instant::now();
     let sampler = Sampler::start(progress.clone());
     let c = client.clone();
@@ -106,6 +107,12 @@ pub async fn run_api(workload: Workload, sizes: Sizes) -> Result<Report, PerfErr
     });
     let waited = progress.wait_for("measured", sizes.measured_pods, Progress::measured).await;
     let elapsed = start.elapsed();
+    let cpu_seconds = super::process_cpu_seconds() - cpu_before;
+    if std::env::var_os("SCHEDULER_PERF_WINDOW").is_some() {
+        // For profiles: on Linux an `Instant` prints its CLOCK_MONOTONIC reading, the
+        // clock `perf record -k CLOCK_MONOTONIC` stamps samples with.
+        eprintln!("measured phase: {start:?} .. {:?}", Instant::now());
+    }
     let samples = sampler.finish().await;
     let created = creator.await.expect("creator task");
     // The informers can see a binding before its binding cycle has recorded the Bind
@@ -138,5 +145,6 @@ pub async fn run_api(workload: Workload, sizes: Sizes) -> Result<Report, PerfErr
         elapsed,
         samples,
         extension_points,
+        cpu_seconds,
     })
 }

@@ -82,11 +82,13 @@ pub async fn run_framework_only(
     progress.wait_for("init", sizes.init_pods, Progress::init).await?;
 
     sched.extension_point_times().reset();
+    let cpu_before = super::process_cpu_seconds();
     let start = Instant::now();
     let sampler = Sampler::start(progress.clone());
     add(true, sizes.measured_pods);
     let waited = progress.wait_for("measured", sizes.measured_pods, Progress::measured).await;
     let elapsed = start.elapsed();
+    let cpu_seconds = super::process_cpu_seconds() - cpu_before;
     let samples = sampler.finish().await;
     let extension_points = sched.extension_point_times().totals();
     sched.queue().close();
@@ -100,5 +102,6 @@ pub async fn run_framework_only(
         elapsed,
         samples,
         extension_points,
+        cpu_seconds,
     })
 }

@@ -10,6 +10,7 @@
 //! and the integration tests both drive this module.
 
 mod api;
+mod cpu;
 mod direct;
 pub mod progress;
 pub mod workload;
@@ -17,6 +18,7 @@ pub mod workload;
 use std::time::Duration;
 
 pub use api::run_api;
+pub use cpu::process_cpu_seconds;
 pub use direct::run_framework_only;
 pub use workload::{Sizes, Workload};
 
@@ -75,6 +77,9 @@ pub struct Report {
     pub samples: Vec<f64>,
     /// Time per extension point during the measured phase.
     pub extension_points: Vec<PointTotal>,
+    /// CPU seconds of the whole process (scheduler, API server and the pod creator
+    /// alike) during the measured phase.
+    pub cpu_seconds: f64,
 }
 
 impl Report {
@@ -85,6 +90,11 @@ impl Report {
             return self.overall_pods_per_second();
         }
         self.samples.iter().sum::<f64>() / self.samples.len() as f64
+    }
+
+    /// CPU microseconds of the whole process per measured pod.
+    pub fn cpu_micros_per_pod(&self) -> f64 {
+        self.cpu_seconds * 1e6 / self.scheduled.max(1) as f64
     }
 
     /// Measured pods over the measured phase's wall time.

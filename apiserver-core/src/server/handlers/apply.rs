@@ -4,7 +4,7 @@ use capstan_api_types::k8s_openapi::apimachinery::pkg::apis::meta::v1::StatusCau
 use http::{Response, StatusCode};
 use serde_json::{Map, Value};
 
-use super::create::{Tracking, admit_new, apply_request_namespace, store_new};
+use super::create::{Defaults, Tracking, admit_new, apply_request_namespace, store_new};
 use super::update::{ApplyChange, Change, Part, write};
 use super::{ApiRequest, check_kind, decode_typed, meta_str, object_response};
 use crate::managed_fields::{self, ApplyError, ApplyInput, Node};
@@ -71,7 +71,8 @@ pub(crate) async fn apply(
         let node = Node::for_kind(&res.gvk);
         let obj =
             managed_fields::apply(&empty, &input, &node).map_err(|e| apply_error(e, req, res))?;
-        let (obj, _) = admit_new(inner, req, res, obj, dry_run, Tracking::Applied).await?;
+        let (obj, _) =
+            admit_new(inner, req, res, obj, dry_run, Tracking::Applied, Defaults::Apply).await?;
         let created = store_new(inner, res, obj, false, dry_run).await?;
         return object_response(req, res, StatusCode::CREATED, &created.object, &decoded.warnings);
     }

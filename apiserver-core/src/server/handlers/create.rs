@@ -33,7 +33,9 @@ pub(crate) async fn create(
     let mut obj = decoded.object;
     apply_request_namespace(&mut obj, &req.info.namespace, res)?;
     let generate = meta_str(&obj, "name").is_empty() && !meta_str(&obj, "generateName").is_empty();
-    let (obj, _) = admit_new(inner, req, res, obj, opts.dry_run, Tracking::Update).await?;
+    let tracking = Tracking::Update;
+    let defaults = if decoded.defaulted { Defaults::Applied } else { Defaults::Apply };
+    let (obj, _) = admit_new(inner, req, res, obj, opts.dry_run, tracking, defaults).await?;
     let created = store_new(inner, res, obj, generate, opts.dry_run).await?;
     if let Some(stored) = &created.stored
         && let Some(r) = plain_json_response(req, StatusCode::CREATED, stored, &decoded.warnings)
@@ -71,6 +73,15 @@ pub(crate) fn apply_request_namespace(
     Ok(())
 }
 
+/// Whether a new object still needs its kind's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Defaults {
+    /// Apply them (the strategy's defaulting).
+    Apply,
+    /// Decoding applied them already.
+    Applied,
+}
+
 /// How a new object's `metadata.managedFields` are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tracking {
@@ -90,6 +101,7 @@ pub(crate) async fn admit_new(
     mut obj: Value,
     dry_run: bool,
     tracking: Tracking,
+    defaults: Defaults,
 ) -> Result<(Value, String), ApiError> {
     let strategy = &res.strategy;
     if meta_str(&obj, "name").is_empty() {
@@ -115,7 +127,9 @@ pub(crate) async fn admit_new(
         return Err(ApiError::bad_request("metadata must be an object"));
     }
     strategy.prepare_for_create(&mut obj);
-    strategy.default(&mut obj)?;
+    if defaults == Defaults::Apply {
+        strategy.default(&mut obj)?;
+    }
     let a = attrs(req, res, Operation::Create, None, dry_run);
     inner.admission.admit(&a, &mut obj).await?;
     if tracking == Tracking::Update {

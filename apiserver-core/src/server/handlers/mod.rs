@@ -1,6 +1,7 @@
 //! The resource handlers: routing a parsed request to its verb, decoding bodies, and encoding objects as the client asked.
 
 mod apply;
+mod binding;
 mod create;
 mod delete;
 mod get;
@@ -142,6 +143,8 @@ pub(crate) struct DecodedBody {
     pub object: Value,
     /// Warnings for the `Warning` header.
     pub warnings: Vec<String>,
+    /// Whether the kind's defaults were applied while decoding ([`decode_object`]).
+    pub defaulted: bool,
 }
 
 /// Parses a JSON or YAML body into a JSON object (`400` when malformed).
@@ -194,8 +197,8 @@ pub(crate) fn check_kind(obj: &mut Value, api_version: &str, kind: &str) -> Resu
     Ok(())
 }
 
-/// Decodes a create/update body of `res`'s kind: parse, kind check, typed round trip,
-/// unknown and duplicate fields per `fieldValidation`.
+/// Decodes a create/update body of `res`'s kind: parse, kind check, typed round trip
+/// with the kind's defaults, unknown and duplicate fields per `fieldValidation`.
 pub(crate) fn decode_object(
     req: &ApiRequest,
     res: &Resource,
@@ -203,7 +206,20 @@ pub(crate) fn decode_object(
 ) -> Result<DecodedBody, ApiError> {
     let (mut value, format) = parse_body(req)?;
     check_kind(&mut value, &res.api_version(), &res.gvk.kind)?;
-    decode_typed(req, &res.gvk.group, &res.gvk.kind, value, format, validation)
+    decode_typed_defaulted(req, res, value, format, validation)
+}
+
+/// [`decode_typed`] for an object of `res`'s kind, applying the kind's defaults in the
+/// same typed round trip (`defaulted` says whether it has any).
+pub(crate) fn decode_typed_defaulted(
+    req: &ApiRequest,
+    res: &Resource,
+    value: Value,
+    format: BodyFormat,
+    validation: FieldValidation,
+) -> Result<DecodedBody, ApiError> {
+    let decoded = typed::decode_defaulted(&res.gvk.group, &res.gvk.kind, &value)?;
+    check_fields(req, decoded, format, validation)
 }
 
 /// The typed round trip and field validation of an already parsed body.
@@ -215,7 +231,16 @@ pub(crate) fn decode_typed(
     format: BodyFormat,
     validation: FieldValidation,
 ) -> Result<DecodedBody, ApiError> {
-    let decoded = typed::decode(group, kind, &value)?;
+    check_fields(req, typed::decode(group, kind, &value)?, format, validation)
+}
+
+/// Duplicate and unknown fields of a decoded body, per `fieldValidation`.
+fn check_fields(
+    req: &ApiRequest,
+    decoded: typed::Decoded,
+    format: BodyFormat,
+    validation: FieldValidation,
+) -> Result<DecodedBody, ApiError> {
     let mut problems: Vec<String> = Vec::new();
     if validation != FieldValidation::Ignore {
         if format == BodyFormat::Json {
@@ -235,7 +260,7 @@ pub(crate) fn decode_typed(
             problems.join(", ")
         )));
     }
-    Ok(DecodedBody { object: decoded.object, warnings: problems })
+    Ok(DecodedBody { object: decoded.object, warnings: problems, defaulted: decoded.defaulted })
 }
 
 /// The field manager of a non-apply write: `fieldManager`, else the user agent's

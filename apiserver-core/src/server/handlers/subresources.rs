@@ -1,5 +1,6 @@
 //! Subresources and special writes: `scale`, `pods/binding`, `pods/eviction`, node-proxied paths (`pods/log`, `nodes/proxy`, …).
 
+use bytes::Bytes;
 use capstan_api_types::GroupVersionResource;
 use capstan_api_types::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use capstan_api_types::labels::Selector;
@@ -7,6 +8,7 @@ use capstan_store::StoreError;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
+use super::binding::{self, Refusal};
 use super::delete::{delete_object, labels_of};
 use super::update::{Change, Part, write};
 use super::{ApiRequest, check_kind, decode_typed, meta_str, parse_body};
@@ -16,7 +18,7 @@ use crate::request::{
     classify_patch,
 };
 use crate::server::proxy::NodeProxyRequest;
-use crate::server::registry::{Resource, encode_for_store};
+use crate::server::registry::{Resource, decode_stored, encode_for_store};
 use crate::server::strategy::set_path;
 use crate::server::{Body, Inner, ids, response};
 use crate::status::{ApiError, StatusReason, StoreOperation, success_status_json};
@@ -181,45 +183,47 @@ pub(crate) async fn binding(
         return Err(ApiError::invalid("", "Binding", &name, &errs.into()));
     }
     let key = pods.key(&req.info.namespace, &name);
-    loop {
-        let (mut pod, kv) =
-            pods.read_existing(inner.store.as_ref(), &req.info.namespace, &name).await?;
-        if pod.pointer("/metadata/deletionTimestamp").is_some() {
-            return Err(ApiError::conflict(
-                &binding_gr,
-                &name,
-                format!("pod {name} is being deleted, cannot be assigned to a host"),
-            ));
-        }
-        let assigned =
-            pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("").to_string();
-        if !assigned.is_empty() {
-            return Err(ApiError::conflict(
-                &binding_gr,
-                &name,
-                format!("pod {name} is already assigned to node {:?}", assigned),
-            ));
-        }
-        set_path(&mut pod, &["spec", "nodeName"], json!(node));
-        if let Some(annotations) =
-            binding.pointer("/metadata/annotations").and_then(Value::as_object)
-        {
-            for (k, v) in annotations {
-                set_path(&mut pod, &["metadata", "annotations", k], v.clone());
+    let annotations = binding.pointer("/metadata/annotations").and_then(Value::as_object);
+    let refused = |refusal| {
+        let message = match refusal {
+            Refusal::BeingDeleted => {
+                format!("pod {name} is being deleted, cannot be assigned to a host")
             }
-        }
-        let mut conditions: Vec<Value> = pod
-            .pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        conditions.retain(|c| c.get("type").and_then(Value::as_str) != Some("PodScheduled"));
-        conditions.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": ids::now_rfc3339()}));
-        set_path(&mut pod, &["status", "conditions"], json!(conditions));
+            Refusal::Assigned(node) => {
+                format!("pod {name} is already assigned to node {node:?}")
+            }
+        };
+        ApiError::conflict(&binding_gr, &name, message)
+    };
+    loop {
+        let kv = inner
+            .store
+            .get(&key, 0)
+            .await
+            .map_err(|e| ApiError::from_store(StoreOperation::Get, &pods.gr, &name, e))?
+            .kv
+            .ok_or_else(|| ApiError::not_found(&pods.gr, &name))?;
+        let now = ids::now_rfc3339();
+        // Without annotations to add, the stored bytes are edited where they allow it;
+        // otherwise (and for bytes of another shape) the parsed pod is.
+        let edited = match annotations {
+            None => binding::bind_stored(&kv.value, &node, &now),
+            Some(_) => None,
+        };
+        let bytes = match edited {
+            Some(edited) => Bytes::from(edited.map_err(refused)?),
+            None => {
+                let mut pod = decode_stored(&kv)?;
+                binding::bind_object(&mut pod, &node, &now).map_err(refused)?;
+                for (k, v) in annotations.into_iter().flatten() {
+                    set_path(&mut pod, &["metadata", "annotations", k], v.clone());
+                }
+                encode_for_store(&mut pod)?
+            }
+        };
         if opts.dry_run {
             return success(&res.gr, &name);
         }
-        let bytes = encode_for_store(&mut pod)?;
         match inner.store.update(&key, bytes, kv.mod_revision, kv.lease).await {
             Ok(_) => return success(&res.gr, &name),
             Err(StoreError::Conflict { current: Some(_), .. }) => continue,

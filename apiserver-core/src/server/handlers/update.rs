@@ -5,7 +5,7 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::{
-    ApiRequest, attrs, check_kind, decode_object, decode_typed, field_manager, meta_str,
+    ApiRequest, attrs, check_kind, decode_object, decode_typed_defaulted, field_manager, meta_str,
     object_response,
 };
 use crate::managed_fields::update::set_managed_fields;
@@ -37,6 +37,33 @@ pub(crate) enum Part {
     Status,
     /// A namespace's `finalize` subresource: only `spec.finalizers`.
     Finalize,
+}
+
+/// Whether top-level member `key` is the object's identity (`apiVersion`, `kind`,
+/// `metadata`) or one of `fields`.
+fn is_kept(key: &str, fields: &[&str]) -> bool {
+    matches!(key, "apiVersion" | "kind" | "metadata") || fields.contains(&key)
+}
+
+/// Whether the patch document `bytes` of type `pt` changes no top-level member but the
+/// object's identity and `fields`; `false` when that cannot be told (server-side apply,
+/// strategic-merge directives at the top, a malformed document).
+fn patch_within(pt: PatchType, bytes: &[u8], fields: &[&str]) -> bool {
+    match (pt, serde_json::from_slice::<Value>(bytes)) {
+        (PatchType::Merge | PatchType::StrategicMerge, Ok(Value::Object(members))) => {
+            members.keys().all(|k| is_kept(k, fields))
+        }
+        (PatchType::Json, Ok(Value::Array(operations))) => operations.iter().all(|op| {
+            ["path", "from"].iter().all(|f| match op.get(*f) {
+                None => true,
+                Some(Value::String(pointer)) => {
+                    pointer.split('/').nth(1).is_some_and(|top| is_kept(top, fields))
+                }
+                Some(_) => false,
+            })
+        }),
+        _ => false,
+    }
 }
 
 /// How the new object is made from the current one.
@@ -154,22 +181,35 @@ pub(crate) async fn write(
         let now = ids::now_rfc3339();
         let current_rv = kv.mod_revision.to_string();
         let mut warnings = Vec::new();
+        // Whether the new object has its kind's defaults already (a patch's decoding
+        // applies them).
+        let mut defaulted = false;
         let (mut new, is_patch) = match &change {
             Change::Replace(obj) => ((*obj).clone(), false),
             Change::Patch(pt, bytes, validation) => {
                 let patched = apply_patch(*pt, &res.gvk, &old, bytes).map_err(patch_error)?;
                 let mut patched = patched;
                 check_kind(&mut patched, &res.api_version(), &res.gvk.kind)?;
-                let typed = decode_typed(
+                // A status write keeps only the status of what it decodes (the rest is
+                // the stored object's): when the patch changes nothing else, the rest is
+                // the stored object's already and is not decoded again.
+                let kept = strategy.status_fields();
+                if part == Part::Status
+                    && patch_within(*pt, bytes, kept)
+                    && let Some(map) = patched.as_object_mut()
+                {
+                    map.retain(|k, _| is_kept(k, kept));
+                }
+                let typed = decode_typed_defaulted(
                     req,
-                    &res.gvk.group,
-                    &res.gvk.kind,
+                    res,
                     patched,
                     // Duplicate fields only mean something in merge-style patches.
                     if *pt == PatchType::Json { BodyFormat::Yaml } else { BodyFormat::Json },
                     *validation,
                 )?;
                 warnings = typed.warnings;
+                defaulted = typed.defaulted;
                 (typed.object, true)
             }
             Change::Apply(a) => {
@@ -236,7 +276,9 @@ pub(crate) async fn write(
         }
         set_path(&mut new, &["metadata", "name"], json!(name));
         set_path(&mut new, &["metadata", "resourceVersion"], json!(current_rv));
-        strategy.default(&mut new)?;
+        if !defaulted {
+            strategy.default(&mut new)?;
+        }
         let a = attrs(req, res, Operation::Update, Some(&old), dry_run);
         inner.admission.admit(&a, &mut new).await?;
         if strategy.config().tracks_generation && spec_changed(&new, &old, strategy.status_fields())
@@ -312,6 +354,31 @@ pub(crate) async fn write(
                 return Err(ApiError::not_found(&res.gr, name));
             }
             Err(e) => return Err(ApiError::from_store(StoreOperation::Update, &res.gr, name, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patches_within_the_status() {
+        let status = &["status"][..];
+        let cases: [(PatchType, &str, bool); 10] = [
+            (PatchType::Merge, r#"{"metadata":{"uid":"u"},"status":{"phase":"Running"}}"#, true),
+            (PatchType::StrategicMerge, r#"{"status":{"conditions":[]}}"#, true),
+            (PatchType::Merge, r#"{"status":{},"spec":{"nodeName":"x"}}"#, false),
+            (PatchType::StrategicMerge, r#"{"$patch":"replace","status":{}}"#, false),
+            (PatchType::Json, r#"[{"op":"replace","path":"/status/phase","value":"x"}]"#, true),
+            (PatchType::Json, r#"[{"op":"copy","from":"/spec/a","path":"/status/a"}]"#, false),
+            (PatchType::Json, r#"[{"op":"replace","path":"","value":{}}]"#, false),
+            (PatchType::Json, r#"[{"op":"add","path":7}]"#, false),
+            (PatchType::Merge, "not json", false),
+            (PatchType::Apply, r#"{"status":{}}"#, false),
+        ];
+        for (pt, patch, want) in cases {
+            assert_eq!(patch_within(pt, patch.as_bytes(), status), want, "{patch}");
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use bytes::Bytes;
 
+use crate::json_bytes::{skip_string, skip_value, skip_ws};
+
 /// `"resourceVersion":"<revision>"`.
 fn member(revision: i64) -> String {
     format!("\"resourceVersion\":\"{revision}\"")
@@ -76,58 +78,6 @@ pub(super) fn top_level_metadata(s: &[u8]) -> Option<usize> {
             return (s.get(i) == Some(&b'{')).then_some(i + 1);
         }
         i = skip_value(s, i)?;
-    }
-}
-
-fn skip_ws(s: &[u8], mut i: usize) -> usize {
-    while s.get(i).is_some_and(u8::is_ascii_whitespace) {
-        i += 1;
-    }
-    i
-}
-
-/// `s[i]` is `"`: the index after the closing quote.
-fn skip_string(s: &[u8], mut i: usize) -> Option<usize> {
-    i += 1;
-    loop {
-        match s.get(i)? {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-}
-
-/// The index after the value starting at `s[i]`.
-fn skip_value(s: &[u8], mut i: usize) -> Option<usize> {
-    match s.get(i)? {
-        b'"' => skip_string(s, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            loop {
-                match s.get(i)? {
-                    b'"' => {
-                        i = skip_string(s, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            while !matches!(s.get(i)?, b',' | b'}' | b']') {
-                i += 1;
-            }
-            Some(i)
-        }
     }
 }
 

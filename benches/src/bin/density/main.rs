@@ -127,8 +127,10 @@ struct Report {
     peak_rss_bytes: u64,
     cpu_seconds: f64,
     object_pool: bool,
-    /// Decoded objects the pool replaced by the copy it held.
+    /// Objects readers took from the pool instead of keeping their own copy.
     pool_hits: u64,
+    /// Of the hits, watch events whose object was not decoded at all.
+    pool_undecoded: u64,
     /// Decoded objects that entered the pool.
     pool_inserts: u64,
 }
@@ -151,6 +153,7 @@ impl Report {
         println!("{:<28} {:>14.1}", "CPU (s)", self.cpu_seconds);
         println!("{:<28} {:>14}", "object pool", self.object_pool);
         println!("{:<28} {:>14}", "pool hits", self.pool_hits);
+        println!("{:<28} {:>14}", "  of which not decoded", self.pool_undecoded);
         println!("{:<28} {:>14}", "pool inserts", self.pool_inserts);
     }
 }
@@ -242,6 +245,7 @@ async fn run(args: &Args) -> Result<(Report, Cluster, tempfile::TempDir), BoxErr
         cpu_seconds: cpu,
         object_pool: cluster.object_pool().is_some(),
         pool_hits: pool.hits,
+        pool_undecoded: pool.undecoded,
         pool_inserts: pool.inserts,
     };
     Ok((report, cluster, dir))

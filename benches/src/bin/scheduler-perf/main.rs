@@ -88,6 +88,8 @@ fn json(r: &Report) -> serde_json::Value {
         "seconds": r.elapsed.as_secs_f64(),
         "pods_per_second": r.pods_per_second(),
         "overall_pods_per_second": r.overall_pods_per_second(),
+        "cpu_seconds": r.cpu_seconds,
+        "cpu_us_per_pod": r.cpu_micros_per_pod(),
     })
 }
 
@@ -109,6 +111,11 @@ fn print_table(r: &Report) {
         r.pods_per_second(),
         r.samples.len(),
         r.overall_pods_per_second()
+    );
+    println!(
+        "CPU of the whole process: {:.2} s, {:.0} µs per pod",
+        r.cpu_seconds,
+        r.cpu_micros_per_pod()
     );
     if let Some(floor) = r.workload.kubernetes_floor() {
         println!("Kubernetes CI floor: {floor:.0} pods/s; target here: {:.0} pods/s", floor * 10.0);

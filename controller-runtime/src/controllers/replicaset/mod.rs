@@ -28,7 +28,10 @@ use serde_json::json;
 pub use expectations::Expectations;
 
 use crate::controller::{Controller, ControllerError};
-use crate::informer::{Change, FnHandler, NAMESPACE_INDEX, Store, namespace_index};
+use crate::informer::{
+    Change, FnHandler, NAMESPACE_INDEX, ORPHAN_NAMESPACE_INDEX, OWNER_UID_INDEX, Store,
+    namespace_index, orphan_namespace_index, owner_uid_index,
+};
 use crate::manager::Manager;
 use crate::object::ObjectKey;
 use crate::owner::{controller_of, controller_reference};
@@ -79,7 +82,10 @@ pub fn controller(manager: &Manager) -> Result<Controller<ReplicaSetReconciler>,
     let rs_informer = manager.factory().informer::<ReplicaSet>();
     let pod_informer = manager.factory().informer::<Pod>();
     rs_informer.add_indexer(NAMESPACE_INDEX, namespace_index());
-    pod_informer.add_indexer(NAMESPACE_INDEX, namespace_index());
+    // A sync reads the pods its ReplicaSet owns and the orphans of its namespace, not
+    // every pod of the namespace (which made each sync cost as much as the namespace).
+    pod_informer.add_indexer(OWNER_UID_INDEX, owner_uid_index());
+    pod_informer.add_indexer(ORPHAN_NAMESPACE_INDEX, orphan_namespace_index());
     let expectations = Arc::new(Expectations::new());
     let observed = expectations.clone();
     // Registered before the controller's own handlers, so expectations are lowered
@@ -203,6 +209,24 @@ pub fn pod_from_template(rs: &ReplicaSet) -> Result<Pod, ReconcileError> {
 }
 
 impl ReplicaSetReconciler {
+    /// The pods a sync of the ReplicaSet with `uid` in `ns` claims from: those with an
+    /// owner reference to it, and the namespace's pods without a controller.
+    fn candidates(&self, ns: &str, uid: &str) -> Vec<Arc<Pod>> {
+        let in_ns = |p: &Arc<Pod>| p.metadata.namespace.as_deref().unwrap_or("") == ns;
+        let refers =
+            |p: &Arc<Pod>| p.metadata.owner_references.iter().flatten().any(|r| r.uid == uid);
+        let mut pods: Vec<Arc<Pod>> = if uid.is_empty() {
+            Vec::new()
+        } else {
+            self.pods.by_index(OWNER_UID_INDEX, uid).unwrap_or_default()
+        };
+        pods.retain(in_ns);
+        // An orphan with a (non-controller) reference to this ReplicaSet is there already.
+        let orphans = self.pods.by_index(ORPHAN_NAMESPACE_INDEX, ns).unwrap_or_default();
+        pods.extend(orphans.into_iter().filter(|p| uid.is_empty() || !refers(p)));
+        pods
+    }
+
     /// Creates or deletes pods so `active` reaches the desired count.
     async fn manage_replicas(
         &self,
@@ -372,7 +396,7 @@ impl Reconciler for ReplicaSetReconciler {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
         let satisfied = self.expectations.satisfied(&key);
         let mut owned = Vec::new();
-        for pod in self.pods.by_index(NAMESPACE_INDEX, &ns).unwrap_or_default() {
+        for pod in self.candidates(&ns, &uid) {
             match claim::decide(pod.as_ref(), &uid, &selector, deleting) {
                 claim::Claim::Owned => owned.push(pod),
                 claim::Claim::Adopt => {
