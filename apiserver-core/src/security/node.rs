@@ -42,47 +42,11 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
+/// What a parsed pod references (a pod the view cannot read references nothing).
+#[cfg(test)]
 fn pod_refs(pod: &Value) -> PodRefs {
-    let mut refs = PodRefs {
-        node: str_at(pod, "/spec/nodeName").unwrap_or("").to_string(),
-        service_account: str_at(pod, "/spec/serviceAccountName").unwrap_or("default").to_string(),
-        ..PodRefs::default()
-    };
-    let pod_name = str_at(pod, "/metadata/name").unwrap_or("");
-    let items = |p: &str| pod.pointer(p).and_then(Value::as_array).into_iter().flatten();
-    for volume in items("/spec/volumes") {
-        refs.secrets.extend(str_at(volume, "/secret/secretName").map(String::from));
-        refs.configmaps.extend(str_at(volume, "/configMap/name").map(String::from));
-        refs.claims.extend(str_at(volume, "/persistentVolumeClaim/claimName").map(String::from));
-        if volume.get("ephemeral").is_some()
-            && let Some(v) = str_at(volume, "/name")
-        {
-            refs.claims.insert(format!("{pod_name}-{v}"));
-        }
-        for source in
-            volume.pointer("/projected/sources").and_then(Value::as_array).into_iter().flatten()
-        {
-            refs.secrets.extend(str_at(source, "/secret/name").map(String::from));
-            refs.configmaps.extend(str_at(source, "/configMap/name").map(String::from));
-        }
-    }
-    for list in ["/spec/containers", "/spec/initContainers", "/spec/ephemeralContainers"] {
-        for container in items(list) {
-            for env in container.get("env").and_then(Value::as_array).into_iter().flatten() {
-                refs.secrets.extend(str_at(env, "/valueFrom/secretKeyRef/name").map(String::from));
-                refs.configmaps
-                    .extend(str_at(env, "/valueFrom/configMapKeyRef/name").map(String::from));
-            }
-            for from in container.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
-                refs.secrets.extend(str_at(from, "/secretRef/name").map(String::from));
-                refs.configmaps.extend(str_at(from, "/configMapRef/name").map(String::from));
-            }
-        }
-    }
-    for secret in items("/spec/imagePullSecrets") {
-        refs.secrets.extend(str_at(secret, "/name").map(String::from));
-    }
-    refs
+    use serde::Deserialize as _;
+    view::Pod::deserialize(pod).map(|p| p.refs()).unwrap_or_default()
 }
 
 /// `(namespace, name)` of a pod.
@@ -337,16 +301,10 @@ fn apply(graph: &mut Graph, object: &CachedObject, deleted: bool) {
         graph.remove(&key);
         return;
     }
-    // The references only, read off the bytes as stored (no resourceVersion, no copy);
-    // bytes the borrowed view cannot read (nulls where lists belong) are parsed whole.
-    let bytes = object.json.without_resource_version();
-    let refs = match serde_json::from_slice::<view::Pod<'_>>(bytes) {
-        Ok(pod) => Some(pod.refs()),
-        Err(_) => serde_json::from_slice::<Value>(bytes).ok().map(|pod| pod_refs(&pod)),
-    };
-    match refs {
-        Some(refs) => graph.upsert(key, refs),
-        None => graph.remove(&key),
+    // The references only, read off the bytes as stored (no resourceVersion, no copy).
+    match serde_json::from_slice::<view::Pod<'_>>(object.json.without_resource_version()) {
+        Ok(pod) => graph.upsert(key, pod.refs()),
+        Err(_) => graph.remove(&key),
     }
 }
 
@@ -359,7 +317,8 @@ mod view {
 
     use super::PodRefs;
 
-    /// A string member, borrowed unless it has escapes.
+    /// A string member, borrowed unless it has escapes. Lists and objects are `Option`s
+    /// too: a `null` reads as absent.
     type Text<'a> = Option<Cow<'a, str>>;
 
     fn non_empty(text: &Text<'_>) -> Option<String> {
@@ -390,15 +349,15 @@ mod view {
         #[serde(borrow)]
         service_account_name: Text<'a>,
         #[serde(borrow)]
-        volumes: Vec<Volume<'a>>,
+        volumes: Option<Vec<Volume<'a>>>,
         #[serde(borrow)]
-        containers: Vec<Container<'a>>,
+        containers: Option<Vec<Container<'a>>>,
         #[serde(borrow)]
-        init_containers: Vec<Container<'a>>,
+        init_containers: Option<Vec<Container<'a>>>,
         #[serde(borrow)]
-        ephemeral_containers: Vec<Container<'a>>,
+        ephemeral_containers: Option<Vec<Container<'a>>>,
         #[serde(borrow)]
-        image_pull_secrets: Vec<Named<'a>>,
+        image_pull_secrets: Option<Vec<Named<'a>>>,
     }
 
     #[derive(Deserialize, Default)]
@@ -442,7 +401,7 @@ mod view {
     #[serde(default)]
     struct Projected<'a> {
         #[serde(borrow)]
-        sources: Vec<Source<'a>>,
+        sources: Option<Vec<Source<'a>>>,
     }
 
     #[derive(Deserialize, Default)]
@@ -458,9 +417,9 @@ mod view {
     #[serde(default, rename_all = "camelCase")]
     struct Container<'a> {
         #[serde(borrow)]
-        env: Vec<Env<'a>>,
+        env: Option<Vec<Env<'a>>>,
         #[serde(borrow)]
-        env_from: Vec<EnvFrom<'a>>,
+        env_from: Option<Vec<EnvFrom<'a>>>,
     }
 
     #[derive(Deserialize, Default)]
@@ -489,7 +448,7 @@ mod view {
     }
 
     impl Pod<'_> {
-        /// What the pod references, as [`super::pod_refs`] reads it off the parsed pod.
+        /// What the pod references.
         pub(super) fn refs(&self) -> PodRefs {
             let spec = &self.spec;
             let mut refs = PodRefs {
@@ -500,7 +459,7 @@ mod view {
             };
             let pod_name = self.metadata.name.as_deref().unwrap_or("");
             let name = |n: &Option<Named<'_>>| n.as_ref().and_then(|n| non_empty(&n.name));
-            for volume in &spec.volumes {
+            for volume in spec.volumes.iter().flatten() {
                 refs.secrets.extend(volume.secret.as_ref().and_then(|s| non_empty(&s.secret_name)));
                 refs.configmaps.extend(name(&volume.config_map));
                 refs.claims.extend(
@@ -511,27 +470,24 @@ mod view {
                 {
                     refs.claims.insert(format!("{pod_name}-{v}"));
                 }
-                for source in volume.projected.iter().flat_map(|p| &p.sources) {
+                for source in volume.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
                     refs.secrets.extend(name(&source.secret));
                     refs.configmaps.extend(name(&source.config_map));
                 }
             }
-            let containers = spec
-                .containers
-                .iter()
-                .chain(&spec.init_containers)
-                .chain(&spec.ephemeral_containers);
+            let lists = [&spec.containers, &spec.init_containers, &spec.ephemeral_containers];
+            let containers = lists.into_iter().flatten().flatten();
             for container in containers {
-                for from in container.env.iter().filter_map(|e| e.value_from.as_ref()) {
+                for from in container.env.iter().flatten().filter_map(|e| e.value_from.as_ref()) {
                     refs.secrets.extend(name(&from.secret_key_ref));
                     refs.configmaps.extend(name(&from.config_map_key_ref));
                 }
-                for from in &container.env_from {
+                for from in container.env_from.iter().flatten() {
                     refs.secrets.extend(name(&from.secret_ref));
                     refs.configmaps.extend(name(&from.config_map_ref));
                 }
             }
-            for secret in &spec.image_pull_secrets {
+            for secret in spec.image_pull_secrets.iter().flatten() {
                 refs.secrets.extend(non_empty(&secret.name));
             }
             refs
@@ -596,6 +552,10 @@ mod tests {
         assert_eq!(viewed, pod_refs(&serde_json::from_slice(escaped).unwrap()));
         assert_eq!((viewed.node.as_str(), viewed.service_account.as_str()), ("n1", "default"));
         assert!(viewed.secrets.contains("s\"1"));
+        // A null list reads as absent, as an absent one.
+        let nulls = br#"{"spec":{"nodeName":"n2","volumes":null,"containers":[{"env":null}]}}"#;
+        let viewed = serde_json::from_slice::<view::Pod<'_>>(nulls).unwrap().refs();
+        assert_eq!((viewed.node.as_str(), viewed.secrets.len()), ("n2", 0));
         assert_eq!(refs.node, "n1");
         assert_eq!(refs.service_account, "sa");
         for s in ["pull", "s1", "s2", "s3"] {
