@@ -1,7 +1,7 @@
-//! A test store over `MemoryStore` whose watches can be blinded (dropping events, as a watcher that fell behind) and failed with `Compacted`.
+//! A test store over `MemoryStore` whose watches can be blinded to a span of revisions (dropping their messages, as a watcher that fell behind) and failed with `Compacted`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,17 +16,36 @@ use futures::channel::mpsc;
 use parking_lot::Mutex;
 
 /// `MemoryStore` with controllable watch faults.
-#[derive(Default)]
 pub(super) struct FaultyStore {
     inner: MemoryStore,
-    blind: Arc<AtomicBool>,
+    /// Watches drop the messages of revisions above the first and up to the second.
+    blind: Arc<(AtomicI64, AtomicI64)>,
     faults: Mutex<Vec<mpsc::UnboundedSender<StoreError>>>,
 }
 
+impl Default for FaultyStore {
+    fn default() -> Self {
+        FaultyStore {
+            inner: MemoryStore::default(),
+            blind: Arc::new((AtomicI64::new(0), AtomicI64::new(0))),
+            faults: Mutex::default(),
+        }
+    }
+}
+
 impl FaultyStore {
-    /// While blind, open watches drop every message.
-    pub(super) fn set_blind(&self, blind: bool) {
-        self.blind.store(blind, Ordering::SeqCst);
+    /// Open watches drop every message (events and progress notifications) of a revision
+    /// above `after`, until [`FaultyStore::see_after`]. Decided by the message's revision,
+    /// not by when a watcher reads it, so a watcher running late misses the same messages.
+    pub(super) fn blind_after(&self, after: Revision) {
+        self.blind.1.store(Revision::MAX, Ordering::SeqCst);
+        self.blind.0.store(after, Ordering::SeqCst);
+    }
+
+    /// Ends the blindness of [`FaultyStore::blind_after`] with the messages up to
+    /// `through`: later revisions pass again.
+    pub(super) fn see_after(&self, through: Revision) {
+        self.blind.1.store(through, Ordering::SeqCst);
     }
 
     /// Ends every open watch with `Compacted`.
@@ -62,8 +81,14 @@ impl Watchable for FaultyStore {
     async fn watch(&self, request: WatchRequest) -> Result<WatchStream> {
         let inner = self.inner.watch(request).await?;
         let blind = self.blind.clone();
-        let visible = inner.filter(move |_: &Result<WatchMessage>| {
-            let pass = !blind.load(Ordering::SeqCst);
+        let visible = inner.filter(move |message: &Result<WatchMessage>| {
+            let revision = match message {
+                Ok(WatchMessage::Event(event)) => event.revision(),
+                Ok(WatchMessage::Progress { revision }) => *revision,
+                Err(_) => 0,
+            };
+            let (after, through) = (blind.0.load(Ordering::SeqCst), blind.1.load(Ordering::SeqCst));
+            let pass = revision <= after || revision > through;
             async move { pass }
         });
         let (sender, receiver) = mpsc::unbounded();

@@ -233,13 +233,13 @@ async fn relists_after_the_store_watch_is_compacted() {
     let mut watcher = cache.watch(None, &watch_at(rb)).expect("watch");
 
     // The cache misses these (as if its watch fell behind), then the watch is compacted.
-    faulty.set_blind(true);
+    faulty.blind_after(rb);
     let rc = put(&*store, "default", "c", &[], "n1").await;
     delete(&*store, "default", "a").await;
     let current = store.current_revision().await.expect("revision");
     store.compact(current).await.expect("compact");
     assert!(cache.get(&key("default", "c")).is_none(), "the cache is blind");
-    faulty.set_blind(false);
+    faulty.see_after(current);
     faulty.fail_watches_compacted(current);
 
     synced(&cache, current).await;
