@@ -484,14 +484,14 @@ pub fn default_cron_job(cj: &mut batch::v1::CronJob) {
     }
 }
 
-fn apply<T, F>(gvk: &GroupVersionKind, obj: &mut Value, f: F) -> Result<bool, DefaultsError>
+/// The typed round trip of [`default_object`]: decode as `T`, [`default_typed`], encode.
+fn apply<T>(gvk: &GroupVersionKind, obj: &mut Value) -> Result<bool, DefaultsError>
 where
-    T: serde::de::DeserializeOwned + serde::Serialize,
-    F: FnOnce(&mut T),
+    T: serde::de::DeserializeOwned + serde::Serialize + 'static,
 {
     let err = |source| DefaultsError::Decode { gvk: gvk.to_string(), source };
     let mut typed: T = serde_json::from_value(obj.take()).map_err(err)?;
-    f(&mut typed);
+    default_typed(&mut typed);
     *obj = serde_json::to_value(&typed).map_err(err)?;
     Ok(true)
 }
@@ -500,29 +500,29 @@ where
 /// Returns `Ok(false)` (object untouched) for kinds without defaulting.
 pub fn default_object(gvk: &GroupVersionKind, obj: &mut Value) -> Result<bool, DefaultsError> {
     match (gvk.group.as_str(), gvk.version.as_str(), gvk.kind.as_str()) {
-        ("", "v1", "Pod") => apply(gvk, obj, default_pod),
-        ("", "v1", "PodTemplate") => apply(gvk, obj, default_pod_template),
-        ("", "v1", "ReplicationController") => apply(gvk, obj, default_replication_controller),
-        ("", "v1", "Service") => apply(gvk, obj, default_service),
-        ("", "v1", "Secret") => apply(gvk, obj, default_secret),
-        ("", "v1", "Namespace") => apply(gvk, obj, default_namespace),
-        ("", "v1", "PersistentVolumeClaim") => apply(gvk, obj, default_persistent_volume_claim),
-        ("", "v1", "PersistentVolume") => apply(gvk, obj, default_persistent_volume),
-        ("", "v1", "Endpoints") => apply(gvk, obj, default_endpoints),
-        ("apps", "v1", "Deployment") => apply(gvk, obj, default_deployment),
-        ("apps", "v1", "ReplicaSet") => apply(gvk, obj, default_replica_set),
-        ("apps", "v1", "StatefulSet") => apply(gvk, obj, default_stateful_set),
-        ("apps", "v1", "DaemonSet") => apply(gvk, obj, default_daemon_set),
-        ("batch", "v1", "Job") => apply(gvk, obj, default_job),
-        ("batch", "v1", "CronJob") => apply(gvk, obj, default_cron_job),
+        ("", "v1", "Pod") => apply::<core::v1::Pod>(gvk, obj),
+        ("", "v1", "PodTemplate") => apply::<core::v1::PodTemplate>(gvk, obj),
+        ("", "v1", "ReplicationController") => apply::<core::v1::ReplicationController>(gvk, obj),
+        ("", "v1", "Service") => apply::<core::v1::Service>(gvk, obj),
+        ("", "v1", "Secret") => apply::<core::v1::Secret>(gvk, obj),
+        ("", "v1", "Namespace") => apply::<core::v1::Namespace>(gvk, obj),
+        ("", "v1", "PersistentVolumeClaim") => apply::<core::v1::PersistentVolumeClaim>(gvk, obj),
+        ("", "v1", "PersistentVolume") => apply::<core::v1::PersistentVolume>(gvk, obj),
+        ("", "v1", "Endpoints") => apply::<core::v1::Endpoints>(gvk, obj),
+        ("apps", "v1", "Deployment") => apply::<apps::v1::Deployment>(gvk, obj),
+        ("apps", "v1", "ReplicaSet") => apply::<apps::v1::ReplicaSet>(gvk, obj),
+        ("apps", "v1", "StatefulSet") => apply::<apps::v1::StatefulSet>(gvk, obj),
+        ("apps", "v1", "DaemonSet") => apply::<apps::v1::DaemonSet>(gvk, obj),
+        ("batch", "v1", "Job") => apply::<batch::v1::Job>(gvk, obj),
+        ("batch", "v1", "CronJob") => apply::<batch::v1::CronJob>(gvk, obj),
         _ => Ok(false),
     }
 }
 
-/// Applies the defaults of a typed object of a built-in kind in place — what
-/// [`default_object`] does after decoding, for a caller that already holds the typed
-/// form (the API server decodes request bodies through it). Returns `false` (object
-/// untouched) for types without defaulting.
+/// Applies the defaults of a typed object of a built-in kind in place (the defaulter of
+/// each type; [`default_object`] decodes into the type of its kind and calls this, the
+/// API server calls it while decoding request bodies). Returns `false` (object untouched)
+/// for types without defaulting.
 pub fn default_typed(obj: &mut dyn std::any::Any) -> bool {
     macro_rules! by_type {
         ($($t:ty => $f:path),* $(,)?) => {
